@@ -1,0 +1,129 @@
+"""An account's entries, newest first, a page at a time.
+
+Pages are cut by a keyset cursor (the last entry's recorded time and posting
+id), so a page deep in a long history costs what the first one does: one scan
+of the (account, recorded time, id) index.
+"""
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Connection, and_, or_, select
+
+from .clock import from_storage, to_utc
+from .errors import InvalidRequest
+from .schema import postings, transactions
+
+MAX_PAGE_SIZE = 500
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One posting of an account, with the transaction it belongs to."""
+
+    posting_id: int
+    transaction_id: int
+    kind: str
+    status: str
+    memo: str
+    minutes: int
+    service_date: date
+    recorded_at: datetime
+    reverses_id: int | None
+    reversed_by_id: int | None
+
+
+@dataclass(frozen=True)
+class Page:
+    entries: list[Entry]
+    next_cursor: str | None
+
+
+def list_entries(
+    conn: Connection,
+    account_id: int,
+    *,
+    recorded_from: datetime | None = None,
+    recorded_before: datetime | None = None,
+    kinds: tuple[str, ...] = (),
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page:
+    """Return one page of an account's entries, newest first.
+
+    The range is half-open: recorded_from <= recorded time < recorded_before.
+    """
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        raise InvalidRequest(f"A page holds 1 to {MAX_PAGE_SIZE} entries.")
+    query = (
+        select(
+            postings.c.id,
+            postings.c.transaction_id,
+            transactions.c.kind,
+            transactions.c.status,
+            transactions.c.memo,
+            postings.c.minutes,
+            transactions.c.service_date,
+            postings.c.recorded_at,
+            transactions.c.reverses_id,
+            transactions.c.reversed_by_id,
+        )
+        .join(transactions, transactions.c.id == postings.c.transaction_id)
+        .where(postings.c.account_id == account_id)
+        .order_by(postings.c.recorded_at.desc(), postings.c.id.desc())
+        .limit(limit + 1)
+    )
+    if recorded_from is not None:
+        query = query.where(postings.c.recorded_at >= to_utc(recorded_from))
+    if recorded_before is not None:
+        query = query.where(postings.c.recorded_at < to_utc(recorded_before))
+    if kinds:
+        query = query.where(transactions.c.kind.in_(kinds))
+    if cursor is not None:
+        recorded_at, posting_id = decode_cursor(cursor)
+        # Spelled out rather than a row comparison so that SQLite uses the index.
+        query = query.where(
+            or_(
+                postings.c.recorded_at < recorded_at,
+                and_(postings.c.recorded_at == recorded_at, postings.c.id < posting_id),
+            )
+        )
+    rows = conn.execute(query).all()
+    entries = [
+        Entry(
+            posting_id=row.id,
+            transaction_id=row.transaction_id,
+            kind=row.kind,
+            status=row.status,
+            memo=row.memo,
+            minutes=row.minutes,
+            service_date=row.service_date,
+            recorded_at=from_storage(row.recorded_at),  # type: ignore[arg-type]
+            reverses_id=row.reverses_id,
+            reversed_by_id=row.reversed_by_id,
+        )
+        for row in rows[:limit]
+    ]
+    next_cursor = None
+    if len(rows) > limit:
+        last = entries[-1]
+        next_cursor = encode_cursor(last.recorded_at, last.posting_id)
+    return Page(entries, next_cursor)
+
+
+def encode_cursor(recorded_at: datetime, posting_id: int) -> str:
+    """Make an opaque cursor that resumes a listing after this entry."""
+    raw = f"{to_utc(recorded_at).isoformat()}|{posting_id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    """Read a cursor made by encode_cursor; anything else is refused."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        moment, posting_id = base64.urlsafe_b64decode(padded).decode().split("|")
+        return to_utc(datetime.fromisoformat(moment)), int(posting_id)
+    except (ValueError, binascii.Error, UnicodeDecodeError, InvalidRequest):
+        raise InvalidRequest("The cursor is not one this service made.") from None

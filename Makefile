@@ -1,0 +1,34 @@
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST := 127.0.0.1
+PORT := 5000
+
+.PHONY: venv run test bench clean
+
+venv: $(VENV)/.installed
+
+# Reinstalled only when the dependencies in setup.cfg change.
+$(VENV)/.installed: setup.cfg
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -e '.[test]'
+	touch $@
+
+run: venv
+	$(BIN)/flask --app wsgi db-upgrade
+	@echo "Timebank is at http://$(HOST):$(PORT)"
+	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
+
+test: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy ledger
+	$(BIN)/pytest
+
+bench: venv
+	$(BIN)/python bench/ledger_bench.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,113 @@
+"""The application starts, reports its health and migrates its own database."""
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import inspect
+
+from ledger.database import create_engine
+from ledger.schema import metadata
+from timebank import create_app
+from timebank.config import from_environment
+from timebank.database import dispose_engine
+
+MakeApp = Callable[[str], Flask]
+
+
+@pytest.fixture
+def make_app() -> Iterator[MakeApp]:
+    """Return a factory of test apps on a given database, disposed of afterwards."""
+    apps: list[Flask] = []
+
+    def make(database_url: str) -> Flask:
+        app = create_app({"TESTING": True, "DATABASE_URL": database_url})
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        dispose_engine(app)
+
+
+@pytest.fixture
+def app(make_app: MakeApp, sqlite_url: str) -> Flask:
+    """Return an app on a SQLite database migrated to head."""
+    return make_app(sqlite_url)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def test_the_front_page_answers(client: FlaskClient) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    assert b"Timebank" in response.data
+
+
+def test_healthz_is_ok_on_a_migrated_database(client: FlaskClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "database": "ok"}
+
+
+def test_healthz_is_unavailable_until_the_database_is_migrated(
+    make_app: MakeApp, tmp_path: Path
+) -> None:
+    app = make_app(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json is not None
+    assert response.json["database"] == "not migrated"
+    assert "db-upgrade" in response.json["reason"]
+
+
+def test_healthz_is_unavailable_when_the_database_does_not_answer(
+    make_app: MakeApp, tmp_path: Path
+) -> None:
+    app = make_app(f"sqlite:///{tmp_path / 'no such folder' / 'timebank.sqlite3'}")
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json is not None
+    assert response.json["database"] == "unreachable"
+
+
+def test_db_upgrade_creates_the_schema(make_app: MakeApp, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'new.sqlite3'}"
+    app = make_app(url)
+    result = app.test_cli_runner().invoke(args=["db-upgrade"])
+    assert result.exit_code == 0, result.output
+    assert "0001_ledger" in result.output
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            assert set(metadata.tables) <= set(inspect(conn).get_table_names())
+    finally:
+        engine.dispose()
+    assert app.test_client().get("/healthz").status_code == 200
+
+
+def test_the_database_defaults_to_a_file_in_the_instance_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    instance = tmp_path / "instance"
+    settings = from_environment(str(instance))
+    assert settings["DATABASE_URL"] == f"sqlite:///{instance / 'timebank.sqlite3'}"
+    assert instance.is_dir()
+
+
+def test_the_environment_names_the_database_and_secret_key(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://timebank@db.internal/timebank")
+    monkeypatch.setenv("SECRET_KEY", "not the dev key")
+    settings = from_environment(str(tmp_path))
+    assert settings == {
+        "DATABASE_URL": "postgresql://timebank@db.internal/timebank",
+        "SECRET_KEY": "not the dev key",
+    }

@@ -14,11 +14,11 @@ class InvalidAmount(LedgerError):
 
 
 class NotMultipleOfGranularity(LedgerError):
-    """Every amount is a multiple of the book's granularity (15 minutes by default)."""
+    """Every amount is a multiple of the book's granularity (15 minutes unless set)."""
 
 
 class Unbalanced(LedgerError):
-    """A transaction's postings sum to zero: what leaves one account arrives in another."""
+    """A transaction's postings sum to zero: what one account pays, others receive."""
 
 
 class TooFewPostings(LedgerError):

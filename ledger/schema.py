@@ -86,7 +86,8 @@ accounts = Table(
         name="pending_totals_not_negative",
     ),
     CheckConstraint(
-        "floor_minutes IS NULL OR balance_minutes - pending_debit_minutes >= floor_minutes",
+        "floor_minutes IS NULL"
+        " OR balance_minutes - pending_debit_minutes >= floor_minutes",
         name="available_not_below_floor",
     ),
     Index(None, "book_id", "kind"),

@@ -149,6 +149,9 @@ def record_transaction(
     transaction and writes nothing; another request under that key is refused.
     """
     now = utc_now(now)
+    # The digest sees the request as sent: a replay the next day that again
+    # leaves the service date out is the same request.
+    requested_date = service_date
     service_date = now.date() if service_date is None else service_date
     expires_at = _check_request(
         kind, postings, memo, service_date, pending, expires_at, idempotency_key, now
@@ -169,7 +172,7 @@ def record_transaction(
             memo,
             created_by,
             approved_by,
-            service_date,
+            requested_date,
             pending,
             expires_at,
         )
@@ -411,7 +414,7 @@ def _request_digest(
     memo: str,
     created_by: int | None,
     approved_by: int | None,
-    service_date: date,
+    service_date: date | None,
     pending: bool,
     expires_at: datetime | None,
 ) -> str:
@@ -421,7 +424,7 @@ def _request_digest(
         "memo": memo,
         "created_by": created_by,
         "approved_by": approved_by,
-        "service_date": service_date.isoformat(),
+        "service_date": service_date.isoformat() if service_date else None,
         "pending": pending,
         "expires_at": expires_at.isoformat() if expires_at else None,
     }

@@ -183,9 +183,13 @@ def close_account(conn: Connection, account_id: int) -> Account:
     """Close an account whose balance is zero; only voids reach it afterwards."""
     account = _lock(conn, account_id)
     if account.status != "closed" and account.balance_minutes != 0:
+        balance = account.balance_minutes
         raise AccountNotEmpty(
-            f"Account {account_id} still holds {account.balance_minutes} minutes; "
+            f"Account {account_id} still holds {balance} minutes; "
             "move them before closing it."
+            if balance > 0
+            else f"Account {account_id} owes {-balance} minutes; "
+            "settle them before closing it."
         )
     return _set_status(conn, account_id, "closed")
 

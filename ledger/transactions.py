@@ -184,6 +184,9 @@ def record_transaction(
                     f"The key {idempotency_key!r} was used for a different request."
                 )
             return get_transaction(conn, earlier_id)
+    # Checked after the key lookup: a replay after the expiry is still a replay.
+    if expires_at is not None and expires_at <= now:
+        raise InvalidRequest("A pending entry must expire in the future.")
 
     changes = [
         _new_change(accounts_by_id, posting, postings, pending=pending)
@@ -397,10 +400,7 @@ def _check_request(
         return None
     if not pending:
         raise InvalidRequest("Only a pending entry can expire.")
-    expires_at = to_utc(expires_at)
-    if expires_at <= now:
-        raise InvalidRequest("A pending entry must expire in the future.")
-    return expires_at
+    return to_utc(expires_at)
 
 
 def _check_memo(memo: str) -> None:

@@ -180,8 +180,14 @@ def unfreeze_account(conn: Connection, account_id: int) -> Account:
 
 
 def close_account(conn: Connection, account_id: int) -> Account:
-    """Close an account whose balance is zero; only voids reach it afterwards."""
+    """Close an account whose balance is zero; only voids reach it afterwards.
+
+    The issuance account lives as long as its book: entries on it trust the
+    status they read, which is sound for a freeze but not for a closing.
+    """
     account = _lock(conn, account_id)
+    if account.kind == "issuance":
+        raise InvalidRequest("The issuance account stays open as long as its book.")
     if account.status != "closed" and account.balance_minutes != 0:
         balance = account.balance_minutes
         raise AccountNotEmpty(
@@ -225,11 +231,7 @@ def _set_status(conn: Connection, account_id: int, status: str) -> Account:
 
 
 def _lock(conn: Connection, account_id: int) -> Account:
-    """Lock an account against concurrent entries, then read it.
-
-    FOR UPDATE also waits for the FOR KEY SHARE locks that entries on a split
-    account hold, so a status change never interleaves with such an entry.
-    """
+    """Lock an account against concurrent entries on its row, then read it."""
     found = conn.execute(
         select(accounts.c.id).where(accounts.c.id == account_id).with_for_update()
     ).first()

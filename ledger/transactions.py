@@ -11,14 +11,17 @@ commits. When one raises, the caller must roll back (run_in_transaction does):
 checks run before the first write wherever they can, but a floor or status
 guard that loses a race refuses in the middle.
 
-Concurrency: each account's totals are changed by one guarded UPDATE, and the
-rows are touched in ascending account id, so two writers never wait on each
-other in a cycle. A split (issuance) account is first locked FOR KEY SHARE,
-which many writers hold at once but which a status change must wait for.
+Concurrency: each account's totals are changed by one guarded UPDATE, and
+every writer touches rows in one order (whole accounts by ascending id, then
+slots of split accounts), so two writers never wait on each other in a cycle.
+A split (issuance) account has no floor and is never closed, so an entry on it
+needs only the status it read: a freeze that commits meanwhile is ordered after
+the entry.
 """
 
 import hashlib
 import json
+import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -33,6 +36,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    text,
     update,
 )
 
@@ -96,6 +100,7 @@ class _Change(NamedTuple):
     """What one posting does to its account's totals, and what it must respect."""
 
     account_id: int
+    split: bool
     slot: int
     minutes: int
     balance: int
@@ -316,7 +321,14 @@ def reverse_transaction(
     accounts_by_id = _load_accounts(conn, [leg.account_id for leg in legs])
     changes = [
         _Change(
-            leg.account_id, leg.slot, -leg.minutes, -leg.minutes, 0, 0, needs_open=True
+            leg.account_id,
+            leg.split,
+            leg.slot,
+            -leg.minutes,
+            -leg.minutes,
+            0,
+            0,
+            needs_open=True,
         )
         for leg in legs
     ]
@@ -495,16 +507,16 @@ def _new_change(
 ) -> _Change:
     """Describe what a new posting does to its account.
 
-    On a split account the slot follows the counterparty, which spreads
-    concurrent earns by different members over different rows.
+    On a split account the slot is drawn at random, which spreads concurrent
+    earns over its rows.
     """
     minutes = posting.minutes
-    counterparty = min(p.account_id for p in postings if p is not posting)
-    slot = counterparty % accounts_by_id[posting.account_id].slot_count
+    slot_count = accounts_by_id[posting.account_id].slot_count
+    split, slot = slot_count > 1, random.randrange(slot_count)
     if not pending:
-        return _Change(posting.account_id, slot, minutes, minutes, 0, 0, True)
+        return _Change(posting.account_id, split, slot, minutes, minutes, 0, 0, True)
     debit, credit = max(-minutes, 0), max(minutes, 0)
-    return _Change(posting.account_id, slot, minutes, 0, debit, credit, True)
+    return _Change(posting.account_id, split, slot, minutes, 0, debit, credit, True)
 
 
 def _check_totals(
@@ -594,25 +606,15 @@ _SLOT_UPDATE = (
     )
 )
 
-_STATUS_KEY_SHARE = (
-    select(accounts.c.status)
-    .where(accounts.c.id == bindparam("account_id"))
-    .with_for_update(read=True, key_share=True)
-)
-
 
 def _apply(conn: Connection, changes: list[_Change]) -> None:
-    """Apply the changes in ascending account id, each guarded by its rules."""
-    ordered = sorted(changes, key=lambda change: change.account_id)
-    for change in ordered:
-        if change.slot and change.needs_open:
-            status = conn.execute(
-                _STATUS_KEY_SHARE, {"account_id": change.account_id}
-            ).scalar_one()
-            _refuse_status(change.account_id, status)
-    for change in ordered:
+    """Apply the changes in the one global order, each guarded by its rules.
+
+    Slots of split accounts come last: they are the most contended rows, so
+    they are locked for the shortest time.
+    """
+    for change in sorted(changes, key=lambda change: (change.split, change.account_id)):
         params = {
-            "account_id": change.account_id,
             "d_balance": change.balance,
             "d_pending_debit": change.pending_debit,
             "d_pending_credit": change.pending_credit,
@@ -623,6 +625,7 @@ def _apply(conn: Connection, changes: list[_Change]) -> None:
                 {**params, "target_id": change.account_id, "slot_number": change.slot},
             )
             continue
+        params["account_id"] = change.account_id
         lowers_available = change.balance - change.pending_debit < 0
         statement = _ACCOUNT_UPDATES[(change.needs_open, lowers_available)]
         if conn.execute(statement, params).rowcount == 0:
@@ -644,28 +647,70 @@ def _refuse_lost_race(conn: Connection, change: _Change) -> None:
     _refuse_credit(row.id, available, row.floor_minutes, change)
 
 
+# One round trip for an entry and its postings, where the database allows it.
+_INSERT_ENTRY_WITH_POSTINGS = text(
+    """
+    WITH entry AS (
+        INSERT INTO ledger_transactions (
+            book_id, kind, status, memo, created_by, approved_by, service_date,
+            recorded_at, resolved_at, expires_at, idempotency_key, request_digest,
+            reverses_id
+        ) VALUES (
+            :book_id, :kind, :status, :memo, :created_by, :approved_by, :service_date,
+            :recorded_at, :resolved_at, :expires_at, :idempotency_key,
+            :request_digest, :reverses_id
+        )
+        RETURNING id
+    ), legs AS (
+        INSERT INTO ledger_postings (
+            transaction_id, account_id, slot, minutes, recorded_at
+        )
+        SELECT entry.id, leg.account_id, leg.slot, leg.minutes, :recorded_at
+        FROM entry, unnest(
+            CAST(:leg_accounts AS bigint[]),
+            CAST(:leg_slots AS integer[]),
+            CAST(:leg_minutes AS bigint[])
+        ) WITH ORDINALITY AS leg(account_id, slot, minutes, position)
+        ORDER BY leg.position
+    )
+    SELECT id FROM entry
+    """
+)
+
+
 def _insert(
     conn: Connection,
     *,
     changes: list[_Change],
     **values: Any,
 ) -> Transaction:
-    transaction_id = conn.execute(
-        insert(transactions).returning(transactions.c.id), values
-    ).scalar_one()
-    conn.execute(
-        insert(postings),
-        [
+    if conn.dialect.name == "postgresql":
+        transaction_id = conn.execute(
+            _INSERT_ENTRY_WITH_POSTINGS,
             {
-                "transaction_id": transaction_id,
-                "account_id": change.account_id,
-                "slot": change.slot,
-                "minutes": change.minutes,
-                "recorded_at": values["recorded_at"],
-            }
-            for change in changes
-        ],
-    )
+                **values,
+                "leg_accounts": [change.account_id for change in changes],
+                "leg_slots": [change.slot for change in changes],
+                "leg_minutes": [change.minutes for change in changes],
+            },
+        ).scalar_one()
+    else:
+        transaction_id = conn.execute(
+            insert(transactions).returning(transactions.c.id), values
+        ).scalar_one()
+        conn.execute(
+            insert(postings),
+            [
+                {
+                    "transaction_id": transaction_id,
+                    "account_id": change.account_id,
+                    "slot": change.slot,
+                    "minutes": change.minutes,
+                    "recorded_at": values["recorded_at"],
+                }
+                for change in changes
+            ],
+        )
     return Transaction(
         id=transaction_id,
         book_id=values["book_id"],
@@ -692,11 +737,14 @@ def _settle(conn: Connection, transaction_id: int, *, phase: str) -> None:
     legs = _legs(conn, transaction_id)
     changes = []
     for leg in legs:
+        if phase == "settle":
+            _refuse_status(leg.account_id, leg.status)
         debit, credit = max(-leg.minutes, 0), max(leg.minutes, 0)
         moved = leg.minutes if phase == "settle" else 0
         changes.append(
             _Change(
                 leg.account_id,
+                leg.split,
                 leg.slot,
                 leg.minutes,
                 moved,
@@ -710,12 +758,21 @@ def _settle(conn: Connection, transaction_id: int, *, phase: str) -> None:
 
 class _Leg(NamedTuple):
     account_id: int
+    split: bool
     slot: int
     minutes: int
+    status: str
 
 
 _LEGS = (
-    select(postings.c.account_id, postings.c.slot, postings.c.minutes)
+    select(
+        postings.c.account_id,
+        accounts.c.slot_count > 1,
+        postings.c.slot,
+        postings.c.minutes,
+        accounts.c.status,
+    )
+    .join(accounts, accounts.c.id == postings.c.account_id)
     .where(postings.c.transaction_id == bindparam("transaction_id"))
     .order_by(postings.c.id)
 )

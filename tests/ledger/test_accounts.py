@@ -584,3 +584,12 @@ def test_floor_that_is_not_a_whole_number_of_minutes_is_refused(
     ada = open_member()
 
     refused(InvalidRequest, lambda conn: ledger.set_floor(conn, ada, floor))
+
+
+def test_issuance_account_is_never_closed(book: ledger.Book, refused: Refused) -> None:
+    error = refused(
+        InvalidRequest,
+        lambda conn: ledger.close_account(conn, book.issuance_account_id),
+    )
+
+    assert str(error) == "The issuance account stays open as long as its book."

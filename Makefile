@@ -23,7 +23,7 @@ run: venv
 test: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy ledger
+	$(BIN)/mypy ledger timebank
 	$(BIN)/pytest
 
 bench: venv

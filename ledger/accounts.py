@@ -8,6 +8,7 @@ floor on its available balance is checked by the same statement that moves it.
 """
 
 from dataclasses import dataclass
+from typing import TypeGuard
 
 from sqlalchemy import Connection, func, insert, select, update
 
@@ -294,6 +295,6 @@ def _insert_account(
     return account_id
 
 
-def is_whole_number(value: object) -> bool:
+def is_whole_number(value: object) -> TypeGuard[int]:
     """Tell whether value is an int (a bool, though an int in Python, is not)."""
     return isinstance(value, int) and not isinstance(value, bool)

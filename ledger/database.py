@@ -80,14 +80,26 @@ def run_in_transaction(
     """Run work in one database transaction, committed if it returns.
 
     Any exception rolls the whole transaction back, so an operation the ledger
-    refuses leaves no trace. Transient conflicts are retried with jittered
-    back-off; every other error is raised to the caller.
+    refuses leaves no trace.
+    """
+
+    def run_once() -> T:
+        with engine.begin() as connection:
+            return work(connection)
+
+    return retry_transient(run_once, attempts=attempts)
+
+
+def retry_transient(run_once: Callable[[], T], *, attempts: int = RETRY_ATTEMPTS) -> T:
+    """Call run_once (a whole database transaction) until it succeeds.
+
+    Transient conflicts are retried with jittered back-off, at most attempts
+    times in all; every other error is raised to the caller.
     """
     attempt = 1
     while True:
         try:
-            with engine.begin() as connection:
-                return work(connection)
+            return run_once()
         except DBAPIError as error:
             if attempt >= attempts or not is_transient(error):
                 raise

@@ -12,7 +12,7 @@ from alembic import context
 from sqlalchemy import Connection, pool
 
 from ledger.database import create_engine, normalise_url
-from ledger.schema import metadata
+from timebank.models import metadata
 
 config = context.config
 

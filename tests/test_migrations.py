@@ -1,4 +1,4 @@
-"""The Alembic revisions create the ledger's schema and the triggers that guard it.
+"""The Alembic revisions create the schema of the models and the ledger's triggers.
 
 The rows here are inserted as plain SQL, bypassing the ledger's own code, so that
 each test shows what the database itself refuses.
@@ -16,9 +16,10 @@ from sqlalchemy import Connection, Engine, delete, insert, inspect, text, update
 from sqlalchemy.exc import IntegrityError
 
 from ledger.database import create_engine
-from ledger.schema import accounts, books, metadata, postings, transactions
+from ledger.schema import accounts, books, postings, transactions
 from tests.conftest import migrate
 from timebank.database import head_revisions, migrations_config
+from timebank.models import metadata
 
 NOW = datetime(2026, 3, 2, 10, 30, tzinfo=UTC)
 
@@ -113,7 +114,7 @@ def earned_hours(engine: Engine, ledger_books: Books) -> int:
         )
 
 
-def test_upgrade_to_head_creates_exactly_the_ledger_schema(
+def test_upgrade_to_head_creates_exactly_the_schema_of_the_models(
     empty_database_url: str,
 ) -> None:
     migrate(empty_database_url)
@@ -129,7 +130,7 @@ def test_upgrade_to_head_creates_exactly_the_ledger_schema(
         engine.dispose()
 
 
-def test_downgrade_to_base_removes_every_ledger_table(empty_database_url: str) -> None:
+def test_downgrade_to_base_removes_every_table(empty_database_url: str) -> None:
     migrate(empty_database_url)
     command.downgrade(migrations_config(empty_database_url), "base")
     engine = create_engine(empty_database_url)

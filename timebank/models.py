@@ -1,0 +1,31 @@
+"""Every table of the application, the ledger's and the domain's, in one MetaData.
+
+Importing this module registers each feature's models; Alembic's env.py and
+the tests compare the migrations against ``metadata``.
+"""
+
+from ledger.schema import metadata
+from timebank.audit.models import AuditEvent
+from timebank.banks.models import TimeBank
+from timebank.exchanges.models import Exchange
+from timebank.gifts.models import Gift
+from timebank.hour_logs.models import HourLog
+from timebank.organisations.models import Activity, Organisation, OrganisationAdmin
+from timebank.people.models import Membership, MembershipRole, User
+from timebank.spending.models import Spend
+
+__all__ = [
+    "Activity",
+    "AuditEvent",
+    "Exchange",
+    "Gift",
+    "HourLog",
+    "Membership",
+    "MembershipRole",
+    "Organisation",
+    "OrganisationAdmin",
+    "Spend",
+    "TimeBank",
+    "User",
+    "metadata",
+]

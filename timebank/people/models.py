@@ -1,0 +1,76 @@
+"""Users (logins), their memberships of time banks, and the roles they hold."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from timebank.orm import Base, Id
+
+
+class Role(StrEnum):
+    """A role held within one time bank.
+
+    An organisation admin's role is held within one organisation; see
+    ``timebank.organisations.models.OrganisationAdmin``.
+    """
+
+    MEMBER = "member"
+    BROKER = "broker"
+    TIME_BANK_ADMIN = "time_bank_admin"
+
+
+class User(Base):
+    """A person who logs in: their personal details live here, not in the books."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+class Membership(Base):
+    """A user within one time bank, with an account of their own and roles."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("time_bank_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    time_bank_id: Mapped[int] = mapped_column(ForeignKey("time_banks.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("ledger_accounts.id"), unique=True
+    )
+    joined_at: Mapped[datetime]
+    role_rows: Mapped[list["MembershipRole"]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan"
+    )
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        """The roles this member holds in their time bank."""
+        return frozenset(Role(row.role) for row in self.role_rows)
+
+    def has_role(self, role: Role) -> bool:
+        """Tell whether this member holds role."""
+        return role in self.roles
+
+
+class MembershipRole(Base):
+    """One role held by one membership."""
+
+    __tablename__ = "membership_roles"
+    __table_args__ = (
+        CheckConstraint(
+            "role IN ('member', 'broker', 'time_bank_admin')", name="known_role"
+        ),
+    )
+
+    membership_id: Mapped[int] = mapped_column(
+        ForeignKey("memberships.id"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(String(16), primary_key=True)

@@ -1,0 +1,366 @@
+"""Users, memberships and roles: registering, enrolling, granting, checking.
+
+Permissions are checked here, for every service that acts for someone: the
+actor's roles are those they hold in the time bank concerned, never another.
+"""
+
+import re
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import ledger
+from ledger.accounts import is_whole_number
+from timebank.audit.services import record_event
+from timebank.banks.models import TimeBank
+from timebank.banks.rules import GIFT_LIMIT_MINUTES, check_text
+from timebank.errors import (
+    AlreadyTaken,
+    InvalidEmail,
+    InvalidSetting,
+    MakerChecker,
+    NotAMember,
+    NotPermitted,
+    ReasonRequired,
+    UnknownMember,
+    UnknownTimeBank,
+    UnknownUser,
+    WeakPassword,
+)
+
+from .models import Membership, MembershipRole, Role, User
+
+# Argon2id with the library's defaults; tests swap in a cheaper one.
+password_hasher = PasswordHasher()
+
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 1000
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+# The lowest floor a member may be given: an overdraft of 100 hours.
+LOWEST_FLOOR_MINUTES = -GIFT_LIMIT_MINUTES
+
+
+def register_user(session: Session, *, email: str, name: str, password: str) -> User:
+    """Register a user with a unique, lower-case email and a hashed password."""
+    email = normalise_email(email)
+    name = check_text(name, what="name")
+    if not isinstance(password, str) or not (
+        MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH
+    ):
+        raise WeakPassword(
+            f"A password has {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters."
+        )
+    if find_user_by_email(session, email=email) is not None:
+        raise AlreadyTaken(f"There is already a user with the email {email}.")
+    user = User(
+        email=email,
+        name=name,
+        password_hash=password_hasher.hash(password),
+        created_at=datetime.now(UTC),
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def normalise_email(email: object) -> str:
+    """Return email stripped and in lower case, if it looks like an address."""
+    if not isinstance(email, str) or len(email.strip()) > 254:
+        raise InvalidEmail("An email address has at most 254 characters.")
+    email = email.strip().lower()
+    if not EMAIL.fullmatch(email):
+        raise InvalidEmail(f"{email!r} is not an email address.")
+    return email
+
+
+def find_user_by_email(session: Session, *, email: str) -> User | None:
+    """Return the user with email, whatever its case, or None."""
+    return session.scalars(
+        select(User).where(User.email == email.strip().lower())
+    ).first()
+
+
+def check_password(user: User, password: str) -> bool:
+    """Tell whether password is the user's."""
+    try:
+        return password_hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def get_user(session: Session, user_id: int) -> User:
+    """Return the user with user_id."""
+    user = session.get(User, user_id) if is_whole_number(user_id) else None
+    if user is None:
+        raise UnknownUser(f"There is no user {user_id!r}.")
+    return user
+
+
+def get_time_bank(session: Session, time_bank_id: int) -> TimeBank:
+    """Return the time bank with time_bank_id."""
+    bank = (
+        session.get(TimeBank, time_bank_id) if is_whole_number(time_bank_id) else None
+    )
+    if bank is None:
+        raise UnknownTimeBank(f"There is no time bank {time_bank_id!r}.")
+    return bank
+
+
+def get_member(session: Session, *, time_bank_id: int, member_id: int) -> Membership:
+    """Return the membership member_id of the time bank time_bank_id."""
+    membership = (
+        session.get(Membership, member_id) if is_whole_number(member_id) else None
+    )
+    if membership is None or membership.time_bank_id != time_bank_id:
+        raise UnknownMember(f"There is no member {member_id!r} in this time bank.")
+    return membership
+
+
+def get_paying_member(
+    session: Session, *, time_bank_id: int, member_id: int
+) -> Membership:
+    """Return a membership that holds the member role: one that earns and pays."""
+    membership = get_member(session, time_bank_id=time_bank_id, member_id=member_id)
+    if not membership.has_role(Role.MEMBER):
+        raise NotAMember(
+            f"Member {member_id} is not a member of this time bank who earns "
+            "and pays credits."
+        )
+    return membership
+
+
+def membership_of(
+    session: Session, *, user: User, time_bank_id: int
+) -> Membership | None:
+    """Return the user's membership of a time bank, or None."""
+    return session.scalars(
+        select(Membership).where(
+            Membership.time_bank_id == time_bank_id, Membership.user_id == user.id
+        )
+    ).first()
+
+
+def require_role(
+    session: Session, *, actor: User, time_bank_id: int, roles: Iterable[Role]
+) -> Membership:
+    """Return the actor's membership if it holds one of roles in this time bank."""
+    wanted = frozenset(roles)
+    membership = membership_of(session, user=actor, time_bank_id=time_bank_id)
+    if membership is None or not membership.roles & wanted:
+        names = " or ".join(sorted(role.value.replace("_", " ") for role in wanted))
+        raise NotPermitted(f"Only a {names} of this time bank may do this.")
+    return membership
+
+
+def acts_for(session: Session, *, actor: User, member: Membership, what: str) -> None:
+    """Allow the member themselves, or a broker of their time bank, to act."""
+    if member.user_id == actor.id:
+        return
+    try:
+        require_role(
+            session, actor=actor, time_bank_id=member.time_bank_id, roles=[Role.BROKER]
+        )
+    except NotPermitted:
+        raise NotPermitted(
+            f"Only the member, or a broker of their time bank, may {what}."
+        ) from None
+
+
+def open_membership(
+    session: Session, *, bank: TimeBank, user: User, roles: Iterable[Role]
+) -> Membership:
+    """Add a user to a time bank with roles; their account opens with it."""
+    if membership_of(session, user=user, time_bank_id=bank.id) is not None:
+        raise AlreadyTaken(f"{user.name} is already in this time bank.")
+    account = ledger.open_account(
+        session.connection(),
+        book_id=bank.book_id,
+        kind="member",
+        owner=f"user:{user.id}",
+        floor_minutes=bank.default_member_floor_minutes,
+    )
+    membership = Membership(
+        time_bank_id=bank.id,
+        user_id=user.id,
+        account_id=account.id,
+        joined_at=datetime.now(UTC),
+        role_rows=[MembershipRole(role=role.value) for role in sorted(set(roles))],
+    )
+    session.add(membership)
+    session.flush()
+    return membership
+
+
+def enrol_member(
+    session: Session, *, actor: User, time_bank_id: int, user_id: int
+) -> Membership:
+    """Enrol a user as a member of a time bank (a broker or admin does)."""
+    bank = get_time_bank(session, time_bank_id)
+    require_role(
+        session,
+        actor=actor,
+        time_bank_id=bank.id,
+        roles=[Role.BROKER, Role.TIME_BANK_ADMIN],
+    )
+    user = get_user(session, user_id)
+    membership = open_membership(session, bank=bank, user=user, roles=[Role.MEMBER])
+    record_event(
+        session,
+        time_bank_id=bank.id,
+        actor_id=actor.id,
+        action="member_enrolled",
+        subject_type="membership",
+        subject_id=membership.id,
+        details={"roles": [Role.MEMBER.value]},
+    )
+    return membership
+
+
+def grant_role(
+    session: Session,
+    *,
+    actor: User,
+    time_bank_id: int,
+    member_id: int,
+    role: Role,
+    reason: str,
+) -> Membership:
+    """Grant a member a role; a time-bank admin does, never to themselves."""
+    return _change_role(
+        session,
+        actor=actor,
+        time_bank_id=time_bank_id,
+        member_id=member_id,
+        role=role,
+        reason=reason,
+        grant=True,
+    )
+
+
+def revoke_role(
+    session: Session,
+    *,
+    actor: User,
+    time_bank_id: int,
+    member_id: int,
+    role: Role,
+    reason: str,
+) -> Membership:
+    """Take a role from a member; a time-bank admin does, never from themselves."""
+    return _change_role(
+        session,
+        actor=actor,
+        time_bank_id=time_bank_id,
+        member_id=member_id,
+        role=role,
+        reason=reason,
+        grant=False,
+    )
+
+
+def _change_role(
+    session: Session,
+    *,
+    actor: User,
+    time_bank_id: int,
+    member_id: int,
+    role: Role,
+    reason: str,
+    grant: bool,
+) -> Membership:
+    require_role(
+        session, actor=actor, time_bank_id=time_bank_id, roles=[Role.TIME_BANK_ADMIN]
+    )
+    membership = get_member(session, time_bank_id=time_bank_id, member_id=member_id)
+    if membership.user_id == actor.id:
+        raise MakerChecker("You cannot change your own roles.")
+    try:
+        role = Role(role)
+    except ValueError:
+        raise InvalidSetting(
+            f"{role!r} is not a role; use one of {', '.join(r.value for r in Role)}."
+        ) from None
+    reason = require_reason(reason)
+    before = sorted(membership.roles)
+    if grant and role not in membership.roles:
+        membership.role_rows.append(MembershipRole(role=role.value))
+    elif not grant:
+        membership.role_rows = [row for row in membership.role_rows if row.role != role]
+    session.flush()
+    record_event(
+        session,
+        time_bank_id=time_bank_id,
+        actor_id=actor.id,
+        action="role_granted" if grant else "role_revoked",
+        subject_type="membership",
+        subject_id=membership.id,
+        reason=reason,
+        details={
+            "role": role.value,
+            "before": [r.value for r in before],
+            "after": sorted(r.value for r in membership.roles),
+        },
+    )
+    return membership
+
+
+def set_member_floor(
+    session: Session,
+    *,
+    actor: User,
+    time_bank_id: int,
+    member_id: int,
+    floor_minutes: int,
+    reason: str,
+) -> ledger.Account:
+    """Change how far a member's balance may fall; a broker or admin does."""
+    require_role(
+        session,
+        actor=actor,
+        time_bank_id=time_bank_id,
+        roles=[Role.BROKER, Role.TIME_BANK_ADMIN],
+    )
+    membership = get_member(session, time_bank_id=time_bank_id, member_id=member_id)
+    if membership.user_id == actor.id:
+        raise MakerChecker("You cannot change your own floor.")
+    check_floor(floor_minutes)
+    reason = require_reason(reason)
+    conn = session.connection()
+    before = ledger.get_account(conn, membership.account_id).floor_minutes
+    account = ledger.set_floor(conn, membership.account_id, floor_minutes)
+    record_event(
+        session,
+        time_bank_id=time_bank_id,
+        actor_id=actor.id,
+        action="floor_changed",
+        subject_type="membership",
+        subject_id=membership.id,
+        reason=reason,
+        details={"before": before, "after": floor_minutes},
+    )
+    return account
+
+
+def check_floor(floor_minutes: object) -> int:
+    """Return a member's floor if it is whole minutes, from -100 hours to zero."""
+    if not is_whole_number(floor_minutes):
+        raise InvalidSetting(
+            f"A floor is a whole number of minutes, not {floor_minutes!r}."
+        )
+    if not LOWEST_FLOOR_MINUTES <= floor_minutes <= 0:
+        raise InvalidSetting(
+            f"A member's floor is from {LOWEST_FLOOR_MINUTES} to 0 minutes, "
+            f"not {floor_minutes}."
+        )
+    return floor_minutes
+
+
+def require_reason(reason: object) -> str:
+    """Return the reason given, refusing none."""
+    if reason is None or (isinstance(reason, str) and not reason.strip()):
+        raise ReasonRequired("Please give a reason.")
+    return check_text(reason, what="reason")

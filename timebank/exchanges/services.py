@@ -12,14 +12,18 @@ from sqlalchemy.orm import Session
 
 import ledger
 from ledger.accounts import is_whole_number
-from timebank.audit.services import record_event
 from timebank.banks.rules import (
     DAY_MINUTES,
     check_minutes,
     check_service_date,
     check_text,
 )
-from timebank.decisions import Decision, require_checker, require_pending
+from timebank.decisions import (
+    Decision,
+    require_checker,
+    require_pending,
+    settle_pending_payment,
+)
 from timebank.errors import NotPermitted, PayingYourself, UnknownExchange
 from timebank.people.models import Membership, Role, User
 from timebank.people.services import (
@@ -113,21 +117,12 @@ def approve_exchange(session: Session, *, actor: User, exchange_id: int) -> Exch
         session, actor=actor, time_bank_id=exchange.time_bank_id, roles=[Role.BROKER]
     )
     require_pending(exchange.status, what="exchange")
-    payment = ledger.post_pending(
-        session.connection(), exchange.transaction_id, approved_by=actor.id
-    )
-    exchange.status = Decision.APPROVED.value
-    exchange.decided_by_id = actor.id
-    exchange.decided_at = payment.resolved_at
-    session.flush()
-    record_event(
+    settle_pending_payment(
         session,
-        time_bank_id=exchange.time_bank_id,
-        actor_id=actor.id,
-        action="exchange_approved",
+        exchange,
         subject_type="exchange",
-        subject_id=exchange.id,
-        details={"minutes": exchange.minutes, "transaction_id": payment.id},
+        actor_id=actor.id,
+        decision=Decision.APPROVED,
     )
     return exchange
 
@@ -142,20 +137,12 @@ def reject_exchange(
     )
     require_pending(exchange.status, what="exchange")
     reason = require_reason(reason)
-    payment = ledger.void_pending(session.connection(), exchange.transaction_id)
-    exchange.status = Decision.REJECTED.value
-    exchange.decided_by_id = actor.id
-    exchange.decided_at = payment.resolved_at
-    exchange.reason = reason
-    session.flush()
-    record_event(
+    settle_pending_payment(
         session,
-        time_bank_id=exchange.time_bank_id,
-        actor_id=actor.id,
-        action="exchange_rejected",
+        exchange,
         subject_type="exchange",
-        subject_id=exchange.id,
+        actor_id=actor.id,
+        decision=Decision.REJECTED,
         reason=reason,
-        details={"minutes": exchange.minutes, "transaction_id": payment.id},
     )
     return exchange

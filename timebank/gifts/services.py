@@ -4,13 +4,12 @@ A gift waits for a broker's approval when the time bank asks for it (always,
 or above a size); meanwhile the giver's minutes are reserved.
 """
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 from sqlalchemy.orm import Session
 
 import ledger
 from ledger.accounts import is_whole_number
-from timebank.audit.services import record_event
 from timebank.banks.rules import (
     GIFT_LIMIT_MINUTES,
     check_minutes,
@@ -18,7 +17,12 @@ from timebank.banks.rules import (
     check_text,
     today,
 )
-from timebank.decisions import Decision, require_checker, require_pending
+from timebank.decisions import (
+    Decision,
+    require_checker,
+    require_pending,
+    settle_pending_payment,
+)
 from timebank.errors import PayingYourself, UnknownGift
 from timebank.people.models import Membership, Role, User
 from timebank.people.services import (
@@ -111,21 +115,12 @@ def approve_gift(session: Session, *, actor: User, gift_id: int) -> Gift:
         session, actor=actor, time_bank_id=gift.time_bank_id, roles=[Role.BROKER]
     )
     require_pending(gift.status, what="gift")
-    payment = ledger.post_pending(
-        session.connection(), gift.transaction_id, approved_by=actor.id
-    )
-    gift.status = Decision.APPROVED.value
-    gift.decided_by_id = actor.id
-    gift.decided_at = payment.resolved_at
-    session.flush()
-    record_event(
+    settle_pending_payment(
         session,
-        time_bank_id=gift.time_bank_id,
-        actor_id=actor.id,
-        action="gift_approved",
+        gift,
         subject_type="gift",
-        subject_id=gift.id,
-        details={"minutes": gift.minutes, "transaction_id": payment.id},
+        actor_id=actor.id,
+        decision=Decision.APPROVED,
     )
     return gift
 
@@ -138,20 +133,12 @@ def reject_gift(session: Session, *, actor: User, gift_id: int, reason: str) -> 
     )
     require_pending(gift.status, what="gift")
     reason = require_reason(reason)
-    payment = ledger.void_pending(session.connection(), gift.transaction_id)
-    gift.status = Decision.REJECTED.value
-    gift.decided_by_id = actor.id
-    gift.decided_at = payment.resolved_at or datetime.now(UTC)
-    gift.reason = reason
-    session.flush()
-    record_event(
+    settle_pending_payment(
         session,
-        time_bank_id=gift.time_bank_id,
-        actor_id=actor.id,
-        action="gift_rejected",
+        gift,
         subject_type="gift",
-        subject_id=gift.id,
+        actor_id=actor.id,
+        decision=Decision.REJECTED,
         reason=reason,
-        details={"minutes": gift.minutes, "transaction_id": payment.id},
     )
     return gift

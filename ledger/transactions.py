@@ -116,7 +116,14 @@ def transfer(
     to_account_id: int,
     minutes: int,
     kind: str,
-    **details: Any,
+    memo: str = "",
+    created_by: int | None = None,
+    approved_by: int | None = None,
+    service_date: date | None = None,
+    pending: bool = False,
+    expires_at: datetime | None = None,
+    idempotency_key: str | None = None,
+    now: datetime | None = None,
 ) -> Transaction:
     """Move minutes from one account to another (see record_transaction)."""
     if from_account_id == to_account_id:
@@ -130,7 +137,14 @@ def transfer(
             Posting(from_account_id, -minutes),
             Posting(to_account_id, minutes),
         ],
-        **details,
+        memo=memo,
+        created_by=created_by,
+        approved_by=approved_by,
+        service_date=service_date,
+        pending=pending,
+        expires_at=expires_at,
+        idempotency_key=idempotency_key,
+        now=now,
     )
 
 

@@ -173,7 +173,7 @@ def record_transaction(
     requested_date = service_date
     service_date = now.date() if service_date is None else service_date
     expires_at = _check_request(
-        kind, postings, memo, service_date, pending, expires_at, idempotency_key, now
+        kind, postings, memo, service_date, pending, expires_at, idempotency_key
     )
     accounts_by_id = _load_accounts(conn, [p.account_id for p in postings])
     book_id, granularity = _single_book(accounts_by_id)
@@ -395,7 +395,6 @@ def _check_request(
     pending: bool,
     expires_at: datetime | None,
     idempotency_key: str | None,
-    now: datetime,
 ) -> datetime | None:
     if kind not in TRANSFER_KINDS:
         raise InvalidRequest(

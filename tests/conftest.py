@@ -20,21 +20,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from alembic import command
 from sqlalchemy import Connection, Engine, make_url, pool
 
 from ledger.database import create_engine, normalise_url
-from timebank.database import migrations_config
+from timebank.database import upgrade_database
 from timebank.models import metadata
 
 TEST_DATABASE_ENV = "TIMEBANK_TEST_DATABASE_URL"
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-
-
-def migrate(url: str, revision: str = "head") -> None:
-    """Upgrade the database at url to revision (the newest by default)."""
-    command.upgrade(migrations_config(url), revision)
 
 
 def sqlite_url_for(path: Path) -> str:
@@ -74,7 +68,7 @@ def throwaway_postgres_database(server_url: str) -> Iterator[str]:
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Return a SQLite file migrated to head, to be copied for each test."""
     path = tmp_path_factory.mktemp("template") / "timebank.sqlite3"
-    migrate(sqlite_url_for(path))
+    upgrade_database(sqlite_url_for(path))
     return path
 
 
@@ -103,7 +97,7 @@ def sqlite_engine(sqlite_url: str) -> Iterator[Engine]:
 def postgres_url() -> Iterator[str]:
     """Return the URL of this session's PostgreSQL database, migrated to head."""
     with throwaway_postgres_database(postgres_server_url()) as url:
-        migrate(url)
+        upgrade_database(url)
         yield url
 
 

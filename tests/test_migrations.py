@@ -17,8 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ledger.database import create_engine
 from ledger.schema import accounts, books, postings, transactions
-from tests.conftest import migrate
-from timebank.database import head_revisions, migrations_config
+from timebank.database import head_revisions, migrations_config, upgrade_database
 from timebank.models import metadata
 
 NOW = datetime(2026, 3, 2, 10, 30, tzinfo=UTC)
@@ -117,7 +116,7 @@ def earned_hours(engine: Engine, ledger_books: Books) -> int:
 def test_upgrade_to_head_creates_exactly_the_schema_of_the_models(
     empty_database_url: str,
 ) -> None:
-    migrate(empty_database_url)
+    upgrade_database(empty_database_url)
     engine = create_engine(empty_database_url)
     try:
         with engine.connect() as conn:
@@ -131,7 +130,7 @@ def test_upgrade_to_head_creates_exactly_the_schema_of_the_models(
 
 
 def test_downgrade_to_base_removes_every_table(empty_database_url: str) -> None:
-    migrate(empty_database_url)
+    upgrade_database(empty_database_url)
     command.downgrade(migrations_config(empty_database_url), "base")
     engine = create_engine(empty_database_url)
     try:

@@ -1,20 +1,38 @@
 """Timebank: a time-bank credit ledger as a web application."""
 
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
-from . import config, database, health, home
+from . import config, database, error_pages, health, home
+from .accounts import views as accounts
+from .durations import format_minutes
+from .extensions import csrf, login_manager
+from .hour_logs import views as hour_logs
+from .people import views as people
+
+PROJECT = Path(__file__).resolve().parent.parent
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Create and configure the application."""
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=PROJECT / "templates",
+        static_folder=PROJECT / "static",
+    )
+    app.config.from_mapping(config.COOKIE_SETTINGS)
     app.config.from_mapping(config.from_environment(app.instance_path))
     if test_config is not None:
         app.config.from_mapping(test_config)
 
     database.init_app(app)
-    app.register_blueprint(home.bp)
-    app.register_blueprint(health.bp)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    error_pages.init_app(app)
+    app.jinja_env.filters["duration"] = format_minutes
+    for blueprint in (home.bp, health.bp, people.bp, accounts.bp, hour_logs.bp):
+        app.register_blueprint(blueprint)
     return app

@@ -13,6 +13,21 @@ def default_database_url(instance_path: str) -> str:
     return f"sqlite:///{folder / 'timebank.sqlite3'}"
 
 
+# Cookies only over HTTPS (browsers count http://127.0.0.1 as secure), never
+# readable by scripts, and not sent with another site's form posts.
+COOKIE_SETTINGS = {
+    "SESSION_COOKIE_SECURE": True,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_SECURE": True,
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    # A form's CSRF token lasts as long as the session: a volunteer may take
+    # their time over a form.
+    "WTF_CSRF_TIME_LIMIT": None,
+}
+
+
 def from_environment(instance_path: str) -> dict[str, str]:
     """Return the settings: DATABASE_URL and SECRET_KEY, each with its default."""
     return {

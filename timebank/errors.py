@@ -128,3 +128,11 @@ class NotAnIssuer(TimebankError):
 
 class NotASpendPartner(TimebankError):
     """Credits are spent only at an organisation that is a spend partner."""
+
+
+class InvalidIdempotencyKey(TimebankError):
+    """A request key is 8 to 64 letters, digits or the signs _ . : -"""
+
+
+class IdempotencyKeyReused(TimebankError):
+    """A request key names one request: sent again, it must be the same request."""

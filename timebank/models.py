@@ -10,6 +10,7 @@ from timebank.banks.models import TimeBank
 from timebank.exchanges.models import Exchange
 from timebank.gifts.models import Gift
 from timebank.hour_logs.models import HourLog
+from timebank.idempotency.models import IdempotencyKey
 from timebank.organisations.models import Activity, Organisation, OrganisationAdmin
 from timebank.people.models import Membership, MembershipRole, User
 from timebank.spending.models import Spend
@@ -20,6 +21,7 @@ __all__ = [
     "Exchange",
     "Gift",
     "HourLog",
+    "IdempotencyKey",
     "Membership",
     "MembershipRole",
     "Organisation",

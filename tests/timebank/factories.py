@@ -57,6 +57,7 @@ class Riverside:
     """A time bank with an admin, a broker, two members and two organisations."""
 
     bank_id: int
+    slug: str
     admin: User
     broker: User
     ana: User
@@ -127,6 +128,7 @@ def open_riverside(engine: Engine, **settings: Any) -> Riverside:
         )
         return Riverside(
             bank_id=bank.id,
+            slug=bank.slug,
             admin=admin,
             broker=broker,
             ana=ana,

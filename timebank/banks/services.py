@@ -10,11 +10,12 @@ from sqlalchemy.orm import Session
 import ledger
 from ledger.accounts import is_whole_number
 from timebank.audit.services import record_event
-from timebank.errors import AlreadyTaken, InvalidSetting
-from timebank.people.models import Role, User
+from timebank.errors import AlreadyTaken, InvalidSetting, UnknownTimeBank
+from timebank.people.models import Membership, Role, User
 from timebank.people.services import (
     check_floor,
     get_time_bank,
+    membership_of,
     open_membership,
     require_reason,
     require_role,
@@ -203,3 +204,34 @@ def _check_settings(
         "backdating_days": backdating_days,
         "earn_source": str(earn_source),
     }
+
+
+def enter_time_bank(
+    session: Session, *, actor: User, slug: str
+) -> tuple[TimeBank, Membership]:
+    """Return the time bank at slug and the actor's membership of it.
+
+    To someone outside it, a time bank does not exist: they are told there is
+    no such time bank, whether there is or not.
+    """
+    bank = session.scalars(select(TimeBank).where(TimeBank.slug == slug)).first()
+    membership = (
+        None
+        if bank is None
+        else membership_of(session, user=actor, time_bank_id=bank.id)
+    )
+    if bank is None or membership is None:
+        raise UnknownTimeBank(f"There is no time bank {slug!r}.")
+    return bank, membership
+
+
+def list_time_banks_of(session: Session, *, user: User) -> list[TimeBank]:
+    """Return the time banks the user belongs to, by name."""
+    return list(
+        session.scalars(
+            select(TimeBank)
+            .join(Membership, Membership.time_bank_id == TimeBank.id)
+            .where(Membership.user_id == user.id)
+            .order_by(TimeBank.name, TimeBank.id)
+        )
+    )

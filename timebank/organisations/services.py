@@ -232,3 +232,19 @@ def list_activities(
         .where(Activity.organisation_id == organisation.id)
         .order_by(Activity.name)
     ).all()
+
+
+def list_organisations(
+    session: Session,
+    *,
+    time_bank_id: int,
+    issuers: bool = False,
+    spend_partners: bool = False,
+) -> Sequence[Organisation]:
+    """Return a time bank's organisations by name, only issuers or partners if asked."""
+    query = select(Organisation).where(Organisation.time_bank_id == time_bank_id)
+    if issuers:
+        query = query.where(Organisation.is_issuer)
+    if spend_partners:
+        query = query.where(Organisation.is_spend_partner)
+    return session.scalars(query.order_by(Organisation.name)).all()

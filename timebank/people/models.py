@@ -1,5 +1,6 @@
 """Users (logins), their memberships of time banks, and the roles they hold."""
 
+import hashlib
 from datetime import datetime
 from enum import StrEnum
 
@@ -31,6 +32,20 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime]
+
+    # What flask-login asks of a signed-in user.
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        """Return what a signed-in session keeps of the user.
+
+        It changes with the password, so that a new password signs out every
+        session that signed in with the old one.
+        """
+        seal = hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+        return f"{self.id}:{seal}"
 
 
 class Membership(Base):

@@ -48,12 +48,7 @@ def register_user(session: Session, *, email: str, name: str, password: str) -> 
     """Register a user with a unique, lower-case email and a hashed password."""
     email = normalise_email(email)
     name = check_text(name, what="name")
-    if not isinstance(password, str) or not (
-        MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH
-    ):
-        raise WeakPassword(
-            f"A password has {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters."
-        )
+    check_new_password(password)
     if find_user_by_email(session, email=email) is not None:
         raise AlreadyTaken(f"There is already a user with the email {email}.")
     user = User(
@@ -90,6 +85,68 @@ def check_password(user: User, password: str) -> bool:
         return password_hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+# Checked against when the email is unknown, so that it takes as long as a
+# known one: a hash made with the same Argon2 parameters as a user's.
+_NOBODY = User(
+    password_hash="$argon2id$v=19$m=65536,t=3,p=4$fQP7lAuZafIIh7pDZeWybw$R5Nry4R0loaUD2ATG++rnIORa3uAFqNxTx9gNFEyCA0"  # noqa: E501
+)
+
+
+def authenticate(session: Session, *, email: str, password: str) -> User | None:
+    """Return the user with this email and password, or None.
+
+    An unknown email costs as much time as a wrong password, so that the
+    time taken does not tell whether an email is registered.
+    """
+    user = find_user_by_email(session, email=email) if isinstance(email, str) else None
+    if user is None:
+        check_password(_NOBODY, password)
+        return None
+    return user if check_password(user, password) else None
+
+
+def reset_password(
+    session: Session, *, actor: User, time_bank_id: int, member_id: int, password: str
+) -> User:
+    """Give a member a new password; a broker or admin of their time bank does.
+
+    Nobody resets their own password this way; a new password signs the
+    member out everywhere.
+    """
+    require_role(
+        session,
+        actor=actor,
+        time_bank_id=time_bank_id,
+        roles=[Role.BROKER, Role.TIME_BANK_ADMIN],
+    )
+    membership = get_member(session, time_bank_id=time_bank_id, member_id=member_id)
+    if membership.user_id == actor.id:
+        raise MakerChecker("You cannot reset your own password here.")
+    user = session.get_one(User, membership.user_id)
+    user.password_hash = password_hasher.hash(check_new_password(password))
+    session.flush()
+    record_event(
+        session,
+        time_bank_id=time_bank_id,
+        actor_id=actor.id,
+        action="password_reset",
+        subject_type="membership",
+        subject_id=membership.id,
+    )
+    return user
+
+
+def check_new_password(password: object) -> str:
+    """Return password if it is long enough, and not absurdly long."""
+    if not isinstance(password, str) or not (
+        MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH
+    ):
+        raise WeakPassword(
+            f"A password has {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters."
+        )
+    return password
 
 
 def get_user(session: Session, user_id: int) -> User:

@@ -1,0 +1,1 @@
+"""A member's account as people see it: balance, entries, and months in brief."""

@@ -1,0 +1,199 @@
+"""Reading a member's account: who may see it, its entries, its recent months.
+
+A member sees their own account; a broker or admin of the time bank sees any
+member's. An entry is shown with the other side of it: the member, the
+organisation, the community pool, or the time bank that issued the credits.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import extract, func, select
+from sqlalchemy.orm import Session
+
+import ledger
+from ledger.schema import accounts, postings, transactions
+from timebank.banks.models import TimeBank
+from timebank.banks.rules import today
+from timebank.errors import NotPermitted
+from timebank.organisations.models import Organisation
+from timebank.people.models import Membership, Role, User
+from timebank.people.services import get_member
+
+# The kinds of entry that count as earning and as spending in the monthly chart;
+# gifts and reversals are shown in the history but not charted.
+EARNED_KINDS = ("earn", "exchange")
+SPENT_KINDS = ("spend", "exchange")
+RECENT_ENTRIES = 10
+CHART_MONTHS = 12
+
+
+@dataclass(frozen=True)
+class EntryLine:
+    """One entry of an account, with who or what was on the other side."""
+
+    transaction_id: int
+    kind: str
+    status: str
+    memo: str
+    minutes: int
+    service_date: date
+    recorded_at: datetime
+    counterparty: str
+    reverses_id: int | None
+    reversed_by_id: int | None
+
+
+@dataclass(frozen=True)
+class Month:
+    """A calendar month's minutes earned and spent, by service date."""
+
+    first_day: date
+    earned_minutes: int
+    spent_minutes: int
+
+
+@dataclass(frozen=True)
+class AccountOverview:
+    """What a member's dashboard shows."""
+
+    bank: TimeBank
+    member: Membership
+    name: str
+    account: ledger.Account
+    recent: list[EntryLine]
+    months: list[Month]
+
+
+def open_member_account(
+    session: Session, *, actor: User, bank: TimeBank, member_id: int
+) -> Membership:
+    """Return a member whose account the actor may see: their own, or as broker."""
+    member = get_member(session, time_bank_id=bank.id, member_id=member_id)
+    if member.user_id == actor.id:
+        return member
+    viewer = session.scalars(
+        select(Membership).where(
+            Membership.time_bank_id == bank.id, Membership.user_id == actor.id
+        )
+    ).first()
+    if viewer is None or not viewer.roles & {Role.BROKER, Role.TIME_BANK_ADMIN}:
+        raise NotPermitted(
+            "Only the member, or a broker of their time bank, may see this account."
+        )
+    return member
+
+
+def account_overview(
+    session: Session, *, bank: TimeBank, member: Membership, on: date | None = None
+) -> AccountOverview:
+    """Return a member's balance, latest entries and last twelve months."""
+    conn = session.connection()
+    page = ledger.list_entries(conn, member.account_id, limit=RECENT_ENTRIES)
+    return AccountOverview(
+        bank=bank,
+        member=member,
+        name=session.get_one(User, member.user_id).name,
+        account=ledger.get_account(conn, member.account_id),
+        recent=describe_entries(session, member.account_id, page.entries),
+        months=monthly_totals(
+            session, member.account_id, on=today() if on is None else on
+        ),
+    )
+
+
+def describe_entries(
+    session: Session, account_id: int, entries: Sequence[ledger.Entry]
+) -> list[EntryLine]:
+    """Return the entries of an account with the other side of each named."""
+    others = session.execute(
+        select(postings.c.transaction_id, postings.c.account_id).where(
+            postings.c.transaction_id.in_({entry.transaction_id for entry in entries}),
+            postings.c.account_id != account_id,
+        )
+    ).all()
+    labels = account_labels(session, {row.account_id for row in others})
+    counterparties: dict[int, list[str]] = {}
+    for row in others:
+        counterparties.setdefault(row.transaction_id, []).append(labels[row.account_id])
+    return [
+        EntryLine(
+            transaction_id=entry.transaction_id,
+            kind=entry.kind,
+            status=entry.status,
+            memo=entry.memo,
+            minutes=entry.minutes,
+            service_date=entry.service_date,
+            recorded_at=entry.recorded_at,
+            counterparty=", ".join(
+                sorted(set(counterparties.get(entry.transaction_id, [])))
+            ),
+            reverses_id=entry.reverses_id,
+            reversed_by_id=entry.reversed_by_id,
+        )
+        for entry in entries
+    ]
+
+
+def account_labels(session: Session, account_ids: Iterable[int]) -> dict[int, str]:
+    """Return a name for each account: its member, organisation, or role."""
+    ids = set(account_ids)
+    labels = {
+        row.id: "Community pool" if row.kind == "pool" else "Time bank (credits issued)"
+        for row in session.execute(
+            select(accounts.c.id, accounts.c.kind).where(
+                accounts.c.id.in_(ids), accounts.c.kind.in_(("pool", "issuance"))
+            )
+        )
+    }
+    for account_id, name in session.execute(
+        select(Membership.account_id, User.name)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.account_id.in_(ids))
+    ):
+        labels[account_id] = name
+    for account_id, name in session.execute(
+        select(Organisation.account_id, Organisation.name).where(
+            Organisation.account_id.in_(ids)
+        )
+    ):
+        labels[account_id] = name
+    return labels
+
+
+def monthly_totals(session: Session, account_id: int, *, on: date) -> list[Month]:
+    """Return the minutes earned and spent in each of the last twelve months.
+
+    Months are calendar months of the service date, the one holding ``on``
+    last; only posted entries count.
+    """
+    months = _last_months(on, CHART_MONTHS)
+    year = extract("year", transactions.c.service_date)
+    month = extract("month", transactions.c.service_date)
+    earned = func.sum(postings.c.minutes).filter(
+        postings.c.minutes > 0, transactions.c.kind.in_(EARNED_KINDS)
+    )
+    spent = func.sum(-postings.c.minutes).filter(
+        postings.c.minutes < 0, transactions.c.kind.in_(SPENT_KINDS)
+    )
+    rows = session.execute(
+        select(year, month, earned, spent)
+        .join(transactions, transactions.c.id == postings.c.transaction_id)
+        .where(
+            postings.c.account_id == account_id,
+            transactions.c.status == "posted",
+            transactions.c.service_date >= months[0],
+        )
+        .group_by(year, month)
+    ).all()
+    totals = {(int(y), int(m)): (e or 0, s or 0) for y, m, e, s in rows}
+    return [
+        Month(first, *totals.get((first.year, first.month), (0, 0))) for first in months
+    ]
+
+
+def _last_months(on: date, count: int) -> list[date]:
+    """Return the first days of the count months ending with on's month."""
+    index = on.year * 12 + on.month - 1
+    return [date(i // 12, i % 12 + 1, 1) for i in range(index - count + 1, index + 1)]

@@ -1,0 +1,48 @@
+"""The pages shown when a request is refused: each error mapped once, here.
+
+A form shows its own errors beside its fields; what reaches these handlers is
+a page the user may not see (403), or one that is not there for them (404).
+"""
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from ledger.errors import UnknownAccount, UnknownTransaction
+from timebank.errors import NotFound, NotPermitted
+
+
+def init_app(app: Flask) -> None:
+    """Register the error pages."""
+    app.register_error_handler(NotPermitted, not_permitted)
+    app.register_error_handler(NotFound, not_found)
+    app.register_error_handler(UnknownAccount, not_found)
+    app.register_error_handler(UnknownTransaction, not_found)
+    app.register_error_handler(CSRFError, form_expired)
+    app.register_error_handler(HTTPException, http_error)
+
+
+def not_permitted(error: Exception) -> tuple[str, int]:
+    """Say that only certain people may do this, and who."""
+    return render_template("errors/error.html", title="Not allowed", detail=error), 403
+
+
+def not_found(error: Exception) -> tuple[str, int]:
+    """Say that there is no such page, for this user."""
+    return render_template("errors/error.html", title="Not found", detail=error), 404
+
+
+def form_expired(error: CSRFError) -> tuple[str, int]:
+    """Ask the user to send a form again from a fresh page."""
+    detail = "This form has expired. Please go back, reload the page and send it again."
+    return render_template(
+        "errors/error.html", title="Form expired", detail=detail
+    ), 400
+
+
+def http_error(error: HTTPException) -> tuple[str, int]:
+    """Show an HTTP error in the site's own page."""
+    code = error.code or 500
+    return render_template(
+        "errors/error.html", title=error.name, detail=error.description
+    ), code

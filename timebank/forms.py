@@ -1,0 +1,157 @@
+"""The web forms' common steps: parse with a schema, show errors, submit once.
+
+A view parses the posted fields with a marshmallow schema, which checks their
+shape (a whole number, a date); the service it then calls checks the rules.
+Either kind of error is shown beside the field it concerns. Every form holds
+a request key, so that sending it twice records it once.
+"""
+
+import json
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from flask import flash, request
+from flask_login import current_user
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from sqlalchemy.orm import Session
+
+from timebank.idempotency.services import run_once
+from timebank.unit_of_work import run_use_case
+
+REQUEST_KEY = "request_key"
+# Fields a form carries that are not part of the request it makes.
+NOT_REQUEST_FIELDS = {"csrf_token", REQUEST_KEY}
+
+
+def new_request_key() -> str:
+    """Return a fresh key for a form about to be shown."""
+    return secrets.token_urlsafe(16)
+
+
+class FormSchema(Schema):
+    """A schema for a posted form: fields it does not know are ignored."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+
+def whole_number(what: str, *, low: int = 0, high: int | None = None) -> fields.Integer:
+    """Return a field for a whole number, with messages in plain words."""
+    message = f"Enter the {what} as a whole number"
+    message += f" from {low} to {high}." if high is not None else f" of {low} or more."
+    return fields.Integer(
+        strict=False,
+        required=True,
+        validate=validate.Range(min=low, max=high, error=message),
+        error_messages={"invalid": message, "required": message, "null": message},
+    )
+
+
+def calendar_date(what: str) -> fields.Date:
+    """Return a field for a date written as YYYY-MM-DD (a date input's format)."""
+    message = f"Enter the {what} as a date, like 2026-03-31."
+    return fields.Date(
+        required=True,
+        error_messages={"invalid": message, "required": message, "null": message},
+    )
+
+
+def text(what: str, *, required: bool = True) -> fields.String:
+    """Return a field for text; the services check its length.
+
+    what completes "Enter ...": "your email address", "what you did".
+    """
+    message = f"Enter {what}."
+    if not required:
+        return fields.String(load_default="")
+    return fields.String(
+        required=True, error_messages={"required": message, "null": message}
+    )
+
+
+@dataclass(frozen=True)
+class Done:
+    """Where to go once a form has done its work, and what to tell the user."""
+
+    url: str
+    message: str
+
+
+class Form:
+    """A form as the template shows it: the values sent, and an error per field."""
+
+    def __init__(self, schema: Schema, values: Mapping[str, str] | None = None):
+        self.schema = schema
+        self.values: dict[str, str] = dict(values or {})
+        self.values.setdefault(REQUEST_KEY, new_request_key())
+        self.errors: dict[str, str] = {}
+        self.data: dict[str, Any] = {}
+
+    @classmethod
+    def posted(cls, schema: Schema) -> "Form":
+        """Return the form as posted, parsed: check ``errors`` before using data."""
+        form = cls(schema, request.form.to_dict())
+        raw = {
+            name: value.strip()
+            for name, value in form.values.items()
+            if name not in NOT_REQUEST_FIELDS and value.strip() != ""
+        }
+        try:
+            form.data = schema.load(raw)
+        except ValidationError as error:
+            form.errors = {
+                str(field): _first_message(messages)
+                for field, messages in _as_dict(error.messages).items()
+            }
+        return form
+
+    def refuse(
+        self, error: Exception, fields_of: Mapping[type[Exception], str]
+    ) -> None:
+        """Show a service's error beside the field it concerns, or above the form."""
+        for kind in type(error).__mro__:
+            if kind in fields_of:
+                self.errors[fields_of[kind]] = str(error)
+                return
+        self.errors["form"] = str(error)
+
+    def submit_once(self, work: Callable[[Session], Done]) -> str:
+        """Run work once for this form's request key; return where to go next.
+
+        A form sent again goes to the same place, and is told it was already
+        recorded, without running work a second time.
+        """
+        request_fields = {
+            name: value
+            for name, value in self.values.items()
+            if name not in NOT_REQUEST_FIELDS
+        }
+        outcome = run_use_case(
+            lambda session: run_once(
+                session,
+                user_id=current_user.id,
+                key=self.values[REQUEST_KEY],
+                request={"form": request.endpoint, **request_fields},
+                work=lambda: json.dumps(asdict(work(session))),
+            )
+        )
+        done = Done(**json.loads(outcome.value))
+        if outcome.replayed:
+            flash("That form was already sent, and it was recorded once.")
+        else:
+            flash(done.message)
+        return done.url
+
+
+def _as_dict(messages: Any) -> dict[str, Any]:
+    return messages if isinstance(messages, dict) else {"form": messages}
+
+
+def _first_message(messages: Any) -> str:
+    while isinstance(messages, dict | list):
+        if isinstance(messages, dict):
+            messages = list(messages.values())
+        messages = messages[0]
+    return str(messages)

@@ -1,0 +1,142 @@
+"""The form to log volunteered hours: a member for themselves, a broker for one."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask import Blueprint, render_template, request, url_for
+from flask import redirect as redirect_to
+from flask_login import current_user, login_required
+from marshmallow import post_load
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
+
+from ledger.errors import LedgerError
+from timebank.banks.models import TimeBank
+from timebank.banks.rules import DAY_MINUTES, today
+from timebank.banks.services import enter_time_bank
+from timebank.durations import format_minutes
+from timebank.errors import (
+    InvalidMinutes,
+    InvalidServiceDate,
+    InvalidText,
+    NotAnIssuer,
+    TimebankError,
+    UnknownOrganisation,
+)
+from timebank.forms import Done, Form, FormSchema, calendar_date, text, whole_number
+from timebank.organisations.services import list_organisations
+from timebank.people.models import Membership, User
+from timebank.people.services import get_paying_member
+from timebank.unit_of_work import run_use_case
+
+from .services import log_hours
+
+bp = Blueprint("hour_logs", __name__, url_prefix="/banks/<slug>")
+
+
+class HourLogForm(FormSchema):
+    organisation_id = whole_number("organisation", low=1)
+    hours = whole_number("hours", high=DAY_MINUTES // 60)
+    minutes = whole_number("minutes", high=59)
+    service_date = calendar_date("date you volunteered")
+    description = text("what you did")
+
+    @post_load
+    def total_minutes(self, data: dict[str, object], **_: object) -> dict[str, object]:
+        hours, minutes = data.pop("hours"), data.pop("minutes")
+        assert isinstance(hours, int) and isinstance(minutes, int)
+        return {**data, "time": hours * 60 + minutes}
+
+
+# Where each of the service's refusals is shown on the form.
+FIELDS_OF_ERRORS: dict[type[Exception], str] = {
+    InvalidMinutes: "time",
+    InvalidServiceDate: "service_date",
+    InvalidText: "description",
+    UnknownOrganisation: "organisation_id",
+    NotAnIssuer: "organisation_id",
+}
+
+
+@dataclass(frozen=True)
+class HourLogPage:
+    """What the form shows: for whom hours are logged, and for which organisations."""
+
+    bank: TimeBank
+    viewer: Membership
+    member: Membership
+    member_name: str
+    # (id, name) of each organisation that issues credits
+    organisations: list[tuple[int, str]]
+    today: date
+
+
+@bp.route("/log-hours", methods=["GET", "POST"])
+@bp.route("/members/<int:member_id>/log-hours", methods=["GET", "POST"])
+@login_required
+def log_hours_form(
+    slug: str, member_id: int | None = None
+) -> str | Response | tuple[str, int]:
+    """Log hours volunteered, for yourself or, as a broker, for a member."""
+    page = run_use_case(lambda session: _page(session, slug=slug, member_id=member_id))
+    if request.method == "GET":
+        form = Form(HourLogForm(), {"service_date": page.today.isoformat()})
+        return render_template("hour_logs/log.html", **_context(page, form))
+    form = Form.posted(HourLogForm())
+    if not form.errors:
+        try:
+            return redirect_to(
+                form.submit_once(lambda session: _log(session, page, form))
+            )
+        except (TimebankError, LedgerError) as error:
+            form.refuse(error, FIELDS_OF_ERRORS)
+    return render_template("hour_logs/log.html", **_context(page, form)), 422
+
+
+def _context(page: HourLogPage, form: Form) -> dict[str, object]:
+    return {"page": page, "form": form, "bank": page.bank, "viewer": page.viewer}
+
+
+def _page(session: Session, *, slug: str, member_id: int | None) -> HourLogPage:
+    bank, membership = enter_time_bank(session, actor=current_user, slug=slug)
+    member = (
+        membership
+        if member_id is None
+        else get_paying_member(session, time_bank_id=bank.id, member_id=member_id)
+    )
+    return HourLogPage(
+        bank=bank,
+        viewer=membership,
+        member=member,
+        member_name=session.get_one(User, member.user_id).name,
+        organisations=[
+            (organisation.id, organisation.name)
+            for organisation in list_organisations(
+                session, time_bank_id=bank.id, issuers=True
+            )
+        ],
+        today=today(),
+    )
+
+
+def _log(session: Session, page: HourLogPage, form: Form) -> Done:
+    log = log_hours(
+        session,
+        actor=current_user,
+        time_bank_id=page.bank.id,
+        member_id=page.member.id,
+        organisation_id=form.data["organisation_id"],
+        description=form.data["description"],
+        minutes=form.data["time"],
+        service_date=form.data["service_date"],
+    )
+    if page.member.user_id == current_user.id:
+        url = url_for("accounts.dashboard", slug=page.bank.slug)
+    else:
+        url = url_for(
+            "accounts.member_dashboard", slug=page.bank.slug, member_id=page.member.id
+        )
+    return Done(
+        url,
+        f"Logged {format_minutes(log.minutes)}. It earns credits once approved.",
+    )

@@ -1,0 +1,1 @@
+"""Requests sent more than once take effect once: forms and API writes."""

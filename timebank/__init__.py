@@ -7,10 +7,17 @@ from flask import Flask
 
 from . import config, database, error_pages, health, home
 from .accounts import views as accounts
+from .approvals import views as approvals
+from .banks import views as banks
 from .durations import format_minutes
+from .exchanges import views as exchanges
 from .extensions import csrf, login_manager
+from .gifts import views as gifts
 from .hour_logs import views as hour_logs
+from .organisations import views as organisations
 from .people import views as people
+from .reversals import views as reversals
+from .spending import views as spending
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -33,6 +40,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     error_pages.init_app(app)
     app.jinja_env.filters["duration"] = format_minutes
-    for blueprint in (home.bp, health.bp, people.bp, accounts.bp, hour_logs.bp):
-        app.register_blueprint(blueprint)
+    for feature in (
+        home,
+        health,
+        people,
+        accounts,
+        hour_logs,
+        gifts,
+        exchanges,
+        spending,
+        approvals,
+        reversals,
+        organisations,
+        banks,
+    ):
+        app.register_blueprint(feature.bp)
     return app

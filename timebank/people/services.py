@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import ledger
@@ -188,6 +188,42 @@ def get_paying_member(
             "and pays credits."
         )
     return membership
+
+
+def list_members(
+    session: Session,
+    *,
+    time_bank_id: int,
+    search: str = "",
+    role: Role | None = None,
+    limit: int | None = None,
+) -> list[tuple[Membership, User]]:
+    """Return a time bank's members with their users, by name.
+
+    search narrows them to names or emails containing it, in any case; role
+    to those holding it.
+    """
+    query = (
+        select(Membership, User)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.time_bank_id == time_bank_id)
+        .order_by(User.name, Membership.id)
+        .limit(limit)
+    )
+    if search.strip():
+        query = query.where(
+            func.lower(User.name).contains(search.strip().lower(), autoescape=True)
+            | User.email.contains(search.strip().lower(), autoescape=True)
+        )
+    if role is not None:
+        query = query.where(
+            Membership.id.in_(
+                select(MembershipRole.membership_id).where(
+                    MembershipRole.role == role.value
+                )
+            )
+        )
+    return [(membership, user) for membership, user in session.execute(query)]
 
 
 def membership_of(

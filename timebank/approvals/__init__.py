@@ -1,0 +1,1 @@
+"""The broker's queue: pending hour logs, exchanges and gifts, decided together."""

@@ -1,0 +1,5 @@
+"""Web pages of organisations."""
+
+from flask import Blueprint
+
+bp = Blueprint("organisations", __name__, url_prefix="/banks/<slug>")

@@ -55,6 +55,13 @@ class Account:
         """Posted balance less the minutes reserved by pending debits."""
         return self.balance_minutes - self.pending_debit_minutes
 
+    @property
+    def spendable_minutes(self) -> int | None:
+        """The most a new debit may take: down to the floor; None with no floor."""
+        if self.floor_minutes is None:
+            return None
+        return self.available_minutes - self.floor_minutes
+
 
 def open_book(
     conn: Connection,

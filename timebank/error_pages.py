@@ -9,12 +9,14 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from ledger.errors import UnknownAccount, UnknownTransaction
-from timebank.errors import NotFound, NotPermitted
+from timebank.errors import NotAMember, NotFound, NotPermitted
 
 
 def init_app(app: Flask) -> None:
     """Register the error pages."""
     app.register_error_handler(NotPermitted, not_permitted)
+    # Someone with no member role opens a form for members who earn and pay.
+    app.register_error_handler(NotAMember, not_permitted)
     app.register_error_handler(NotFound, not_found)
     app.register_error_handler(UnknownAccount, not_found)
     app.register_error_handler(UnknownTransaction, not_found)

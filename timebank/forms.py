@@ -14,13 +14,17 @@ from typing import Any
 
 from flask import flash, request
 from flask_login import current_user
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate
 from sqlalchemy.orm import Session
 
+from ledger.errors import AccountClosed, AccountFrozen, InsufficientCredit
+from timebank.durations import format_minutes
 from timebank.idempotency.services import run_once
 from timebank.unit_of_work import run_use_case
 
 REQUEST_KEY = "request_key"
+# The largest id a column holds: a larger number names nothing.
+LARGEST_ID = 2**63 - 1
 # Fields a form carries that are not part of the request it makes.
 NOT_REQUEST_FIELDS = {"csrf_token", REQUEST_KEY}
 
@@ -49,9 +53,26 @@ def whole_number(what: str, *, low: int = 0, high: int | None = None) -> fields.
     )
 
 
-def calendar_date(what: str) -> fields.Date:
+def choice(what: str) -> fields.Integer:
+    """Return a field for the id of something picked from a list.
+
+    what completes "Choose ... from the list". An id too large for the
+    database names nothing, and gets the same message as any other.
+    """
+    message = f"Choose {what} from the list."
+    return fields.Integer(
+        strict=False,
+        required=True,
+        validate=validate.Range(min=1, max=LARGEST_ID, error=message),
+        error_messages={"invalid": message, "required": message, "null": message},
+    )
+
+
+def calendar_date(what: str, *, required: bool = True) -> fields.Date:
     """Return a field for a date written as YYYY-MM-DD (a date input's format)."""
     message = f"Enter the {what} as a date, like 2026-03-31."
+    if not required:
+        return fields.Date(load_default=None, error_messages={"invalid": message})
     return fields.Date(
         required=True,
         error_messages={"invalid": message, "required": message, "null": message},
@@ -77,6 +98,41 @@ class Done:
 
     url: str
     message: str
+
+
+class DurationForm(FormSchema):
+    """A form with an amount of time typed as hours and minutes.
+
+    The two fields become one, ``time``, in whole minutes; the service says
+    whether that amount is too large for what it is.
+    """
+
+    hours = whole_number("hours")
+    minutes = whole_number("minutes", high=59)
+
+    @post_load
+    def total_minutes(self, data: dict[str, Any], **_: object) -> dict[str, Any]:
+        return {**data, "time": data.pop("hours") * 60 + data.pop("minutes")}
+
+
+def message_for(error: Exception) -> str:
+    """Return a service's refusal in words for the person who sent the form.
+
+    The ledger's own messages name accounts by number; these name no one.
+    """
+    if isinstance(error, InsufficientCredit):
+        return (
+            "There is not enough credit for this: "
+            f"{format_minutes(max(error.available_minutes, 0))} can be used."
+        )
+    if isinstance(error, AccountFrozen):
+        return (
+            "An account this would use is frozen, so no credits can go in or out "
+            "of it. Please ask a broker."
+        )
+    if isinstance(error, AccountClosed):
+        return "An account this would use is closed."
+    return str(error)
 
 
 class Form:
@@ -113,9 +169,9 @@ class Form:
         """Show a service's error beside the field it concerns, or above the form."""
         for kind in type(error).__mro__:
             if kind in fields_of:
-                self.errors[fields_of[kind]] = str(error)
+                self.errors[fields_of[kind]] = message_for(error)
                 return
-        self.errors["form"] = str(error)
+        self.errors["form"] = message_for(error)
 
     def submit_once(self, work: Callable[[Session], Done]) -> str:
         """Run work once for this form's request key; return where to go next.

@@ -1,5 +1,130 @@
-"""Web pages of exchanges."""
+"""The form to record help from another member: the member helped pays for it."""
 
-from flask import Blueprint
+from dataclasses import dataclass
+from datetime import date
+
+from flask import Blueprint, render_template, request, url_for
+from flask import redirect as redirect_to
+from flask_login import current_user, login_required
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
+
+import ledger
+from ledger.errors import InsufficientCredit, LedgerError
+from timebank.banks.models import TimeBank
+from timebank.banks.rules import today
+from timebank.banks.services import enter_time_bank
+from timebank.decisions import Decision
+from timebank.durations import format_minutes
+from timebank.errors import (
+    InvalidMinutes,
+    InvalidServiceDate,
+    InvalidText,
+    NotAMember,
+    PayingYourself,
+    TimebankError,
+    UnknownMember,
+)
+from timebank.forms import Done, DurationForm, Form, calendar_date, choice, text
+from timebank.people.models import Membership, Role, User
+from timebank.people.services import get_paying_member, list_members
+from timebank.unit_of_work import run_use_case
+
+from .services import record_exchange
 
 bp = Blueprint("exchanges", __name__, url_prefix="/banks/<slug>")
+
+
+class ExchangeForm(DurationForm):
+    provider_id = choice("who helped you")
+    service_date = calendar_date("date they helped you")
+    description = text("what they did for you")
+
+
+# Where each of the service's refusals is shown on the form.
+FIELDS_OF_ERRORS: dict[type[Exception], str] = {
+    InvalidMinutes: "time",
+    InvalidServiceDate: "service_date",
+    InvalidText: "description",
+    UnknownMember: "provider_id",
+    NotAMember: "provider_id",
+    PayingYourself: "provider_id",
+    InsufficientCredit: "time",
+}
+
+
+@dataclass(frozen=True)
+class ExchangePage:
+    """What the form shows: what the receiver can use, and who may have helped."""
+
+    bank: TimeBank
+    viewer: Membership
+    usable_minutes: int
+    # (id, name) of each other paying member
+    providers: list[tuple[int, str]]
+    today: date
+
+
+@bp.route("/exchange", methods=["GET", "POST"])
+@login_required
+def record_exchange_form(slug: str) -> str | Response | tuple[str, int]:
+    """Record help another member gave you, and pay them for it."""
+    page = run_use_case(lambda session: _page(session, slug=slug))
+    if request.method == "GET":
+        form = Form(ExchangeForm(), {"service_date": page.today.isoformat()})
+        return render_template("exchanges/record.html", **_context(page, form))
+    form = Form.posted(ExchangeForm())
+    if not form.errors:
+        try:
+            return redirect_to(
+                form.submit_once(lambda session: _record(session, page, form))
+            )
+        except (TimebankError, LedgerError) as error:
+            form.refuse(error, FIELDS_OF_ERRORS)
+    return render_template("exchanges/record.html", **_context(page, form)), 422
+
+
+def _context(page: ExchangePage, form: Form) -> dict[str, object]:
+    return {"page": page, "form": form, "bank": page.bank, "viewer": page.viewer}
+
+
+def _page(session: Session, *, slug: str) -> ExchangePage:
+    bank, viewer = enter_time_bank(session, actor=current_user, slug=slug)
+    receiver = get_paying_member(session, time_bank_id=bank.id, member_id=viewer.id)
+    account = ledger.get_account(session.connection(), receiver.account_id)
+    others = list_members(session, time_bank_id=bank.id, role=Role.MEMBER)
+    return ExchangePage(
+        bank=bank,
+        viewer=viewer,
+        usable_minutes=account.spendable_minutes or 0,
+        providers=[
+            (member.id, user.name)
+            for member, user in others
+            if member.id != receiver.id
+        ],
+        today=today(),
+    )
+
+
+def _record(session: Session, page: ExchangePage, form: Form) -> Done:
+    exchange = record_exchange(
+        session,
+        actor=current_user,
+        time_bank_id=page.bank.id,
+        provider_id=form.data["provider_id"],
+        receiver_id=page.viewer.id,
+        minutes=form.data["time"],
+        description=form.data["description"],
+        service_date=form.data["service_date"],
+    )
+    provider = session.get_one(Membership, exchange.provider_id)
+    name = session.get_one(User, provider.user_id).name
+    amount = format_minutes(exchange.minutes)
+    if exchange.status == Decision.PENDING:
+        message = (
+            f"Recorded {amount} of help from {name}. It is paid once a broker "
+            "approves it; until then, the time is set aside from what you can use."
+        )
+    else:
+        message = f"You paid {name} {amount} for their help."
+    return Done(url_for("accounts.dashboard", slug=page.bank.slug), message)

@@ -6,13 +6,12 @@ from datetime import date
 from flask import Blueprint, render_template, request, url_for
 from flask import redirect as redirect_to
 from flask_login import current_user, login_required
-from marshmallow import post_load
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from ledger.errors import LedgerError
 from timebank.banks.models import TimeBank
-from timebank.banks.rules import DAY_MINUTES, today
+from timebank.banks.rules import today
 from timebank.banks.services import enter_time_bank
 from timebank.durations import format_minutes
 from timebank.errors import (
@@ -23,7 +22,7 @@ from timebank.errors import (
     TimebankError,
     UnknownOrganisation,
 )
-from timebank.forms import Done, Form, FormSchema, calendar_date, text, whole_number
+from timebank.forms import Done, DurationForm, Form, calendar_date, choice, text
 from timebank.organisations.services import list_organisations
 from timebank.people.models import Membership, User
 from timebank.people.services import get_paying_member
@@ -34,18 +33,10 @@ from .services import log_hours
 bp = Blueprint("hour_logs", __name__, url_prefix="/banks/<slug>")
 
 
-class HourLogForm(FormSchema):
-    organisation_id = whole_number("organisation", low=1)
-    hours = whole_number("hours", high=DAY_MINUTES // 60)
-    minutes = whole_number("minutes", high=59)
+class HourLogForm(DurationForm):
+    organisation_id = choice("who you volunteered for")
     service_date = calendar_date("date you volunteered")
     description = text("what you did")
-
-    @post_load
-    def total_minutes(self, data: dict[str, object], **_: object) -> dict[str, object]:
-        hours, minutes = data.pop("hours"), data.pop("minutes")
-        assert isinstance(hours, int) and isinstance(minutes, int)
-        return {**data, "time": hours * 60 + minutes}
 
 
 # Where each of the service's refusals is shown on the form.

@@ -6,10 +6,33 @@ from sqlalchemy.orm import Session
 import ledger
 from timebank.audit.services import list_events
 from timebank.banks.models import TimeBank
-from timebank.banks.services import change_settings, open_time_bank
-from timebank.errors import AlreadyTaken, InvalidSetting, NotPermitted
+from timebank.banks.services import (
+    MemberDetails,
+    audit_trail,
+    change_settings,
+    enrol_person,
+    member_details,
+    member_roster,
+    open_time_bank,
+)
+from timebank.errors import (
+    AlreadyTaken,
+    InvalidSetting,
+    NotPermitted,
+    UnknownMember,
+    WeakPassword,
+)
+from timebank.people.models import Role, User
+from timebank.people.services import check_password
 
-from .factories import Riverside, assert_refused, make_user, run
+from .factories import (
+    Riverside,
+    assert_refused,
+    earn,
+    make_user,
+    open_riverside,
+    run,
+)
 
 
 def test_a_time_bank_opens_with_its_book_pool_and_default_settings(
@@ -83,3 +106,205 @@ def test_an_admin_changes_the_settings_and_the_change_is_audited(
         NotPermitted,
         "admin",
     )
+
+
+def test_the_roster_lists_members_by_name_with_their_accounts(
+    engine: Engine, riverside: Riverside
+) -> None:
+    earn(engine, riverside, riverside.ana, 90)
+    roster = run(
+        engine,
+        lambda s: member_roster(
+            s, actor=riverside.admin, time_bank_id=riverside.bank_id
+        ),
+    )
+    assert [row.name for row in roster.rows] == [
+        "Ada Admin",
+        "Ana",
+        "Bea Broker",
+        "Ben",
+        "Cai Charity",
+    ]
+    ana = roster.rows[1]
+    assert (ana.membership.id, ana.account.balance_minutes, ana.account.status) == (
+        riverside.ana_id,
+        90,
+        "open",
+    )
+    assert not roster.more
+
+
+def test_the_roster_shows_at_most_a_page_and_says_there_are_more(
+    engine: Engine, riverside: Riverside
+) -> None:
+    def roster_of(search: str, limit: int) -> list[str]:
+        roster = run(
+            engine,
+            lambda s: member_roster(
+                s,
+                actor=riverside.admin,
+                time_bank_id=riverside.bank_id,
+                search=search,
+                limit=limit,
+            ),
+        )
+        return [row.name for row in roster.rows] + (["more"] if roster.more else [])
+
+    assert roster_of("", 2) == ["Ada Admin", "Ana", "more"]
+    assert roster_of("b", 5) == ["Bea Broker", "Ben"]
+
+
+def test_only_a_time_bank_admin_reads_the_roster_and_the_audit_trail(
+    engine: Engine, riverside: Riverside
+) -> None:
+    for actor in (riverside.broker, riverside.ana, open_riverside(engine).admin):
+        assert_refused(
+            engine,
+            lambda s, actor=actor: member_roster(  # type: ignore[misc]
+                s, actor=actor, time_bank_id=riverside.bank_id
+            ),
+            NotPermitted,
+            "time bank admin",
+        )
+        assert_refused(
+            engine,
+            lambda s, actor=actor: audit_trail(  # type: ignore[misc]
+                s, actor=actor, time_bank_id=riverside.bank_id
+            ),
+            NotPermitted,
+            "time bank admin",
+        )
+
+
+def test_the_audit_trail_names_who_did_what_to_whom_newest_first(
+    engine: Engine, riverside: Riverside
+) -> None:
+    earn(engine, riverside, riverside.ana, 60)
+    lines = run(
+        engine,
+        lambda s: audit_trail(s, actor=riverside.admin, time_bank_id=riverside.bank_id),
+    )
+    approved = lines[0]
+    assert (approved.actor, approved.action, approved.subject) == (
+        "Bea Broker",
+        "Approved",
+        f"hour log {approved.subject.split()[-1]}",
+    )
+    assert approved.details["minutes"] == 60
+    granted = next(line for line in lines if line.reason == "Coordinates exchanges")
+    assert (granted.actor, granted.action, granted.subject) == (
+        "Ada Admin",
+        "Granted a role to",
+        "Bea Broker",
+    )
+    founded = lines[-1]
+    assert (founded.subject, founded.reason) == ("Ada Admin", "Founded the time bank")
+
+
+def test_a_broker_reads_a_members_page_but_may_not_manage_them(
+    engine: Engine, riverside: Riverside
+) -> None:
+    def details_for(actor: User, member_id: int) -> MemberDetails:
+        return run(
+            engine,
+            lambda s: member_details(
+                s, actor=actor, time_bank_id=riverside.bank_id, member_id=member_id
+            ),
+        )
+
+    assert not details_for(riverside.broker, riverside.ana_id).may_manage
+    assert details_for(riverside.admin, riverside.ana_id).may_manage
+    own = details_for(riverside.broker, riverside.broker_id)
+    assert own.is_viewer
+    assert [line.action for line in own.history] == ["Granted a role to", "Enrolled"]
+    assert_refused(
+        engine,
+        lambda s: member_details(
+            s,
+            actor=riverside.ana,
+            time_bank_id=riverside.bank_id,
+            member_id=riverside.ben_id,
+        ),
+        NotPermitted,
+        "broker or time bank admin",
+    )
+    hillside = open_riverside(engine)
+    assert_refused(
+        engine,
+        lambda s: member_details(
+            s,
+            actor=riverside.admin,
+            time_bank_id=riverside.bank_id,
+            member_id=hillside.ana_id,
+        ),
+        UnknownMember,
+        "no member",
+    )
+
+
+def test_enrolling_someone_new_registers_their_login(
+    engine: Engine, riverside: Riverside
+) -> None:
+    enrolment = run(
+        engine,
+        lambda s: enrol_person(
+            s,
+            actor=riverside.admin,
+            time_bank_id=riverside.bank_id,
+            name="Dee",
+            email=f"Dee@{riverside.slug}.org",
+            password="a long secret",
+        ),
+    )
+    assert enrolment.registered
+    assert enrolment.user.email == f"dee@{riverside.slug}.org"
+    assert check_password(enrolment.user, "a long secret")
+    assert enrolment.membership.roles == {Role.MEMBER}
+
+
+def test_enrolling_someone_with_a_login_keeps_their_name_and_password(
+    engine: Engine, riverside: Riverside
+) -> None:
+    hillside = open_riverside(engine)
+    enrolment = run(
+        engine,
+        lambda s: enrol_person(
+            s,
+            actor=riverside.admin,
+            time_bank_id=riverside.bank_id,
+            name="Someone Else",
+            email=hillside.ben.email.upper(),
+            password="short",
+        ),
+    )
+    assert not enrolment.registered
+    assert enrolment.user.id == hillside.ben.id
+    assert (enrolment.user.name, enrolment.user.password_hash) == (
+        "Ben",
+        hillside.ben.password_hash,
+    )
+
+
+def test_bad_enrolments_are_refused_and_change_nothing(
+    engine: Engine, riverside: Riverside
+) -> None:
+    cases = [
+        (riverside.broker, {}, NotPermitted, "time bank admin"),
+        (riverside.admin, {"email": riverside.ana.email}, AlreadyTaken, "already"),
+        (riverside.admin, {"password": "short"}, WeakPassword, "10 to 1000"),
+    ]
+    for actor, change, error, message in cases:
+        request = {
+            "name": "Dee",
+            "email": f"dee@{riverside.slug}.org",
+            "password": "a long secret",
+            **change,
+        }
+        assert_refused(
+            engine,
+            lambda s, actor=actor, request=request: enrol_person(  # type: ignore[misc]
+                s, actor=actor, time_bank_id=riverside.bank_id, **request
+            ),
+            error,
+            message,
+        )

@@ -1,8 +1,13 @@
 """Users, memberships, roles and floors."""
 
+from collections.abc import Callable
+
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
+import ledger
+from ledger.errors import AccountFrozen
 from timebank.audit.services import list_events
 from timebank.errors import (
     AlreadyTaken,
@@ -10,18 +15,31 @@ from timebank.errors import (
     InvalidSetting,
     MakerChecker,
     NotPermitted,
+    ReasonRequired,
     WeakPassword,
 )
-from timebank.people.models import Role
+from timebank.hour_logs.services import approve_hour_log
+from timebank.people.models import Role, User
 from timebank.people.services import (
     check_password,
     find_user_by_email,
+    freeze_member,
     grant_role,
+    membership_of,
     register_user,
     set_member_floor,
+    unfreeze_member,
 )
 
-from .factories import Riverside, assert_refused, balance, run
+from .factories import (
+    Riverside,
+    assert_refused,
+    balance,
+    earn,
+    log_for,
+    run,
+    snapshot,
+)
 
 
 def test_a_users_email_is_kept_in_lower_case_and_the_password_hashed(
@@ -171,3 +189,124 @@ def test_nobody_changes_their_own_roles_or_floor(
         NotPermitted,
         "Only a time bank admin",
     )
+
+
+StatusChange = Callable[..., ledger.Account]
+
+
+def change_status(
+    change: StatusChange,
+    riverside: Riverside,
+    *,
+    actor: User,
+    member_id: int,
+    reason: str,
+) -> Callable[[Session], ledger.Account]:
+    """Return the use case of freezing or unfreezing a member's account."""
+    return lambda s: change(
+        s,
+        actor=actor,
+        time_bank_id=riverside.bank_id,
+        member_id=member_id,
+        reason=reason,
+    )
+
+
+def test_a_frozen_account_earns_nothing_until_it_is_unfrozen(
+    engine: Engine, riverside: Riverside
+) -> None:
+    log = log_for(engine, riverside, minutes=60)
+    admin, ana = riverside.admin, riverside.ana_id
+    run(
+        engine,
+        change_status(
+            freeze_member, riverside, actor=admin, member_id=ana, reason="Lost phone"
+        ),
+    )
+    assert balance(engine, ana).status == "frozen"
+    assert_refused(
+        engine,
+        lambda s: approve_hour_log(s, actor=riverside.broker, hour_log_id=log.id),
+        AccountFrozen,
+        "frozen",
+    )
+    run(
+        engine,
+        change_status(
+            unfreeze_member, riverside, actor=admin, member_id=ana, reason="Found it"
+        ),
+    )
+    run(
+        engine,
+        lambda s: approve_hour_log(s, actor=riverside.broker, hour_log_id=log.id),
+    )
+    assert balance(engine, ana).balance_minutes == 60
+
+
+def test_freezing_and_unfreezing_are_audited_with_who_and_why(
+    engine: Engine, riverside: Riverside
+) -> None:
+    admin, ben = riverside.admin, riverside.ben_id
+    for change, reason in ((freeze_member, "Lost phone"), (unfreeze_member, "Found")):
+        run(
+            engine,
+            change_status(change, riverside, actor=admin, member_id=ben, reason=reason),
+        )
+    unfrozen, frozen = run(
+        engine, lambda s: list_events(s, time_bank_id=riverside.bank_id)
+    )[:2]
+    assert (frozen.action, frozen.actor_id, frozen.reason, frozen.subject_id) == (
+        "account_frozen",
+        admin.id,
+        "Lost phone",
+        ben,
+    )
+    assert '"after": "frozen"' in frozen.details
+    assert (unfrozen.action, unfrozen.reason) == ("account_unfrozen", "Found")
+    assert '"after": "open"' in unfrozen.details
+
+
+def test_freezing_a_frozen_account_records_nothing_more(
+    engine: Engine, riverside: Riverside
+) -> None:
+    freeze = change_status(
+        freeze_member,
+        riverside,
+        actor=riverside.admin,
+        member_id=riverside.ben_id,
+        reason="Lost phone",
+    )
+    run(engine, freeze)
+    before = snapshot(engine)
+    run(engine, freeze)
+    assert snapshot(engine) == before
+    assert balance(engine, riverside.ben_id).status == "frozen"
+
+
+def test_only_a_time_bank_admin_freezes_someone_elses_account_saying_why(
+    engine: Engine, riverside: Riverside
+) -> None:
+    earn(engine, riverside, riverside.ana, 60)
+    admin = run(
+        engine,
+        lambda s: membership_of(
+            s, user=riverside.admin, time_bank_id=riverside.bank_id
+        ),
+    )
+    assert admin is not None
+    cases = [
+        (riverside.broker, riverside.ana_id, "Suspicious", NotPermitted, "admin"),
+        (riverside.ana, riverside.ben_id, "Suspicious", NotPermitted, "admin"),
+        (riverside.admin, admin.id, "Holiday", MakerChecker, "your own account"),
+        (riverside.admin, riverside.ana_id, " ", ReasonRequired, "reason"),
+    ]
+    for actor, member_id, reason, error, message in cases:
+        for change in (freeze_member, unfreeze_member):
+            assert_refused(
+                engine,
+                change_status(
+                    change, riverside, actor=actor, member_id=member_id, reason=reason
+                ),
+                error,
+                message,
+            )

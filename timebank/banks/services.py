@@ -1,22 +1,39 @@
-"""Opening a time bank and changing its settings."""
+"""Opening a time bank, changing its settings, and what its admins read.
 
+A time-bank admin sees the members with their roles and accounts, enrols
+people, and reads the audit trail; a broker may open a member's page too,
+to change their floor.
+"""
+
+import json
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 import ledger
 from ledger.accounts import is_whole_number
-from timebank.audit.services import record_event
+from timebank.audit.models import AuditEvent
+from timebank.audit.services import list_events, record_event
 from timebank.errors import AlreadyTaken, InvalidSetting, UnknownTimeBank
+from timebank.organisations.models import Organisation, OrganisationAdmin
+from timebank.organisations.services import list_organisations
 from timebank.people.models import Membership, Role, User
 from timebank.people.services import (
     check_floor,
+    enrol_member,
+    find_user_by_email,
+    get_member,
     get_time_bank,
+    list_members,
     membership_of,
+    normalise_email,
     open_membership,
+    register_user,
     require_reason,
     require_role,
 )
@@ -235,3 +252,255 @@ def list_time_banks_of(session: Session, *, user: User) -> list[TimeBank]:
             .order_by(TimeBank.name, TimeBank.id)
         )
     )
+
+
+def require_time_bank_admin(
+    session: Session, *, actor: User, time_bank_id: int
+) -> Membership:
+    """Return the actor's membership if they are an admin of this time bank."""
+    return require_role(
+        session, actor=actor, time_bank_id=time_bank_id, roles=[Role.TIME_BANK_ADMIN]
+    )
+
+
+# The most members one page lists; a search narrows a longer list.
+MEMBERS_SHOWN = 50
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    """A member as the admin's list shows them: who, roles, and account."""
+
+    membership: Membership
+    name: str
+    email: str
+    account: ledger.Account
+
+
+@dataclass(frozen=True)
+class Roster:
+    """Members by name, as many as one page shows, and whether there are more."""
+
+    rows: list[MemberRow]
+    more: bool
+
+
+def member_roster(
+    session: Session,
+    *,
+    actor: User,
+    time_bank_id: int,
+    search: str = "",
+    limit: int = MEMBERS_SHOWN,
+) -> Roster:
+    """Return a time bank's members whose name or email holds search; admins see."""
+    require_time_bank_admin(session, actor=actor, time_bank_id=time_bank_id)
+    found = list_members(
+        session, time_bank_id=time_bank_id, search=search, limit=limit + 1
+    )
+    conn = session.connection()
+    return Roster(
+        rows=[
+            MemberRow(
+                membership=membership,
+                name=user.name,
+                email=user.email,
+                account=ledger.get_account(conn, membership.account_id),
+            )
+            for membership, user in found[:limit]
+        ],
+        more=len(found) > limit,
+    )
+
+
+@dataclass(frozen=True)
+class AuditLine:
+    """One event of the audit trail in words: who, when, what, why."""
+
+    at: datetime
+    actor: str
+    action: str
+    subject: str
+    reason: str | None
+    details: dict[str, Any]
+
+
+# Each recorded action in plain words.
+ACTIONS = {
+    "account_frozen": "Froze the account of",
+    "account_unfrozen": "Unfroze the account of",
+    "entry_reversed": "Reversed",
+    "exchange_approved": "Approved",
+    "exchange_rejected": "Rejected",
+    "floor_changed": "Changed the floor of",
+    "gift_approved": "Approved",
+    "gift_rejected": "Rejected",
+    "hour_log_approved": "Approved",
+    "hour_log_rejected": "Rejected",
+    "member_enrolled": "Enrolled",
+    "password_reset": "Reset the password of",
+    "role_granted": "Granted a role to",
+    "role_revoked": "Took a role from",
+    "settings_changed": "Changed the settings of",
+}
+SUBJECTS = {
+    "exchange": "exchange",
+    "gift": "gift",
+    "hour_log": "hour log",
+    "ledger_transaction": "entry",
+}
+# The most events the audit page shows, newest first.
+AUDIT_LINES = 100
+
+
+@dataclass(frozen=True)
+class MemberDetails:
+    """What a member's page shows an admin or a broker of their time bank."""
+
+    membership: Membership
+    user: User
+    account: ledger.Account
+    administers: list[Organisation]
+    organisations: Sequence[Organisation]
+    history: list[AuditLine]
+    # The viewer is this member: nobody changes their own roles, floor or account.
+    is_viewer: bool
+    # The viewer may change roles, freeze the account, appoint organisation admins.
+    may_manage: bool
+
+
+def member_details(
+    session: Session, *, actor: User, time_bank_id: int, member_id: int
+) -> MemberDetails:
+    """Return a member's roles, account and history; an admin or a broker reads."""
+    viewer = require_role(
+        session,
+        actor=actor,
+        time_bank_id=time_bank_id,
+        roles=[Role.BROKER, Role.TIME_BANK_ADMIN],
+    )
+    membership = get_member(session, time_bank_id=time_bank_id, member_id=member_id)
+    events = list_events(
+        session,
+        time_bank_id=time_bank_id,
+        subject_type="membership",
+        subject_id=membership.id,
+        limit=20,
+    )
+    return MemberDetails(
+        membership=membership,
+        user=session.get_one(User, membership.user_id),
+        account=ledger.get_account(session.connection(), membership.account_id),
+        administers=list(
+            session.scalars(
+                select(Organisation)
+                .join(
+                    OrganisationAdmin,
+                    OrganisationAdmin.organisation_id == Organisation.id,
+                )
+                .where(OrganisationAdmin.membership_id == membership.id)
+                .order_by(Organisation.name)
+            )
+        ),
+        organisations=list_organisations(session, time_bank_id=time_bank_id),
+        history=describe_events(session, events),
+        is_viewer=membership.id == viewer.id,
+        may_manage=viewer.has_role(Role.TIME_BANK_ADMIN),
+    )
+
+
+def audit_trail(
+    session: Session, *, actor: User, time_bank_id: int, limit: int = AUDIT_LINES
+) -> list[AuditLine]:
+    """Return the latest events of a time bank's audit trail; its admins read it."""
+    require_time_bank_admin(session, actor=actor, time_bank_id=time_bank_id)
+    return describe_events(
+        session, list_events(session, time_bank_id=time_bank_id, limit=limit)
+    )
+
+
+def describe_events(session: Session, events: Sequence[AuditEvent]) -> list[AuditLine]:
+    """Return audit events in words, with the people and the time bank named."""
+    people = _names(
+        session,
+        select(User.id, User.name).where(
+            User.id.in_({event.actor_id for event in events})
+        ),
+    )
+    subjects = {
+        kind: {event.subject_id for event in events if event.subject_type == kind}
+        for kind in ("membership", "time_bank")
+    }
+    members = _names(
+        session,
+        select(Membership.id, User.name)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.id.in_(subjects["membership"])),
+    )
+    banks = _names(
+        session,
+        select(TimeBank.id, TimeBank.name).where(
+            TimeBank.id.in_(subjects["time_bank"])
+        ),
+    )
+
+    def subject(event: AuditEvent) -> str:
+        if event.subject_type == "membership":
+            return members.get(event.subject_id, f"member {event.subject_id}")
+        if event.subject_type == "time_bank":
+            return banks.get(event.subject_id, "the time bank")
+        kind = SUBJECTS.get(event.subject_type, event.subject_type.replace("_", " "))
+        return f"{kind} {event.subject_id}"
+
+    return [
+        AuditLine(
+            at=event.at,
+            actor=people.get(event.actor_id, f"user {event.actor_id}"),
+            action=ACTIONS.get(
+                event.action, event.action.replace("_", " ").capitalize()
+            ),
+            subject=subject(event),
+            reason=event.reason,
+            details=json.loads(event.details),
+        )
+        for event in events
+    ]
+
+
+def _names(session: Session, query: Select[int, str]) -> dict[int, str]:
+    """Return the names a query of (id, name) rows finds, by id."""
+    return {key: name for key, name in session.execute(query)}
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """A member just enrolled, and whether their user was registered for it."""
+
+    membership: Membership
+    user: User
+    registered: bool
+
+
+def enrol_person(
+    session: Session,
+    *,
+    actor: User,
+    time_bank_id: int,
+    name: str,
+    email: str,
+    password: str,
+) -> Enrolment:
+    """Enrol the user with this email, registering them first if there is none.
+
+    A time-bank admin does it. Someone who already has a login keeps their
+    name and password: they are enrolled as they are.
+    """
+    require_time_bank_admin(session, actor=actor, time_bank_id=time_bank_id)
+    user = find_user_by_email(session, email=normalise_email(email))
+    registered = user is None
+    if user is None:
+        user = register_user(session, email=email, name=name, password=password)
+    membership = enrol_member(
+        session, actor=actor, time_bank_id=time_bank_id, user_id=user.id
+    )
+    return Enrolment(membership=membership, user=user, registered=registered)

@@ -1,21 +1,30 @@
-"""Registering organisations, appointing their admins, listing their activities."""
+"""Registering organisations, appointing their admins, listing their activities.
+
+Every member sees who issues and who accepts credits, and what each spend
+partner offers. An organisation's own page (its account, its volunteers and
+their hours) is for its admins and for the time bank's brokers and admins.
+"""
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import extract, func, select
 from sqlalchemy.orm import Session
 
 import ledger
 from ledger.accounts import is_whole_number
 from timebank.audit.services import record_event
-from timebank.banks.rules import DAY_MINUTES, check_minutes, check_text
+from timebank.banks.rules import DAY_MINUTES, check_minutes, check_text, today
+from timebank.decisions import Decision
 from timebank.errors import (
     AlreadyTaken,
     InvalidSetting,
+    NotPermitted,
     UnknownActivity,
     UnknownOrganisation,
 )
+from timebank.hour_logs.models import HourLog
 from timebank.people.models import Membership, Role, User
 from timebank.people.services import (
     check_floor,
@@ -173,16 +182,12 @@ def add_activity(
     price_minutes: int,
 ) -> Activity:
     """Add an activity to a spend partner's list; its or the time bank's admin does."""
-    organisation = get_organisation(
-        session, time_bank_id=time_bank_id, organisation_id=organisation_id
+    organisation = open_activity_list(
+        session,
+        actor=actor,
+        time_bank_id=time_bank_id,
+        organisation_id=organisation_id,
     )
-    if not is_organisation_admin(session, user=actor, organisation=organisation):
-        require_role(
-            session,
-            actor=actor,
-            time_bank_id=time_bank_id,
-            roles=[Role.TIME_BANK_ADMIN],
-        )
     if not organisation.is_spend_partner:
         raise InvalidSetting(
             f"{organisation.name} is not a spend partner: it offers no activities."
@@ -248,3 +253,241 @@ def list_organisations(
     if spend_partners:
         query = query.where(Organisation.is_spend_partner)
     return session.scalars(query.order_by(Organisation.name)).all()
+
+
+def may_keep_activities(
+    session: Session, *, user: User, organisation: Organisation
+) -> bool:
+    """Tell whether user may add activities: an admin of it or of its time bank."""
+    if is_organisation_admin(session, user=user, organisation=organisation):
+        return True
+    membership = membership_of(
+        session, user=user, time_bank_id=organisation.time_bank_id
+    )
+    return membership is not None and membership.has_role(Role.TIME_BANK_ADMIN)
+
+
+def open_activity_list(
+    session: Session, *, actor: User, time_bank_id: int, organisation_id: int
+) -> Organisation:
+    """Return an organisation of this bank whose activities the actor may add to."""
+    organisation = get_organisation(
+        session, time_bank_id=time_bank_id, organisation_id=organisation_id
+    )
+    if not may_keep_activities(session, user=actor, organisation=organisation):
+        raise NotPermitted(
+            f"Only an admin of {organisation.name}, or of this time bank, "
+            "may add to its activities."
+        )
+    return organisation
+
+
+def may_open_organisation(
+    session: Session, *, user: User, organisation: Organisation
+) -> bool:
+    """Tell whether user may see an organisation's account and volunteers.
+
+    Its admins may, and the brokers and admins of its time bank.
+    """
+    membership = membership_of(
+        session, user=user, time_bank_id=organisation.time_bank_id
+    )
+    if membership is None:
+        return False
+    if membership.roles & {Role.BROKER, Role.TIME_BANK_ADMIN}:
+        return True
+    return session.get(OrganisationAdmin, (organisation.id, membership.id)) is not None
+
+
+def open_organisation(
+    session: Session, *, actor: User, time_bank_id: int, organisation_id: int
+) -> Organisation:
+    """Return an organisation of this time bank whose own page the actor may see."""
+    organisation = get_organisation(
+        session, time_bank_id=time_bank_id, organisation_id=organisation_id
+    )
+    if not may_open_organisation(session, user=actor, organisation=organisation):
+        raise NotPermitted(
+            f"Only an admin of {organisation.name}, or a broker or admin of this "
+            "time bank, may see its account and volunteers."
+        )
+    return organisation
+
+
+@dataclass(frozen=True)
+class DirectoryEntry:
+    """An organisation as every member sees it, with what it offers."""
+
+    organisation: Organisation
+    activities: list[Activity]
+    # Whether the viewer may open its own page.
+    may_open: bool
+
+
+def organisation_directory(
+    session: Session, *, actor: User, time_bank_id: int
+) -> list[DirectoryEntry]:
+    """Return a time bank's organisations by name, with each partner's activities."""
+    membership = membership_of(session, user=actor, time_bank_id=time_bank_id)
+    if membership is None:
+        raise NotPermitted("Only a member of this time bank may see its organisations.")
+    organisations = list_organisations(session, time_bank_id=time_bank_id)
+    ids = [organisation.id for organisation in organisations]
+    activities: dict[int, list[Activity]] = {}
+    for activity in session.scalars(
+        select(Activity)
+        .where(Activity.organisation_id.in_(ids))
+        .order_by(Activity.name, Activity.id)
+    ):
+        activities.setdefault(activity.organisation_id, []).append(activity)
+    sees_all = bool(membership.roles & {Role.BROKER, Role.TIME_BANK_ADMIN})
+    administered = set(
+        session.scalars(
+            select(OrganisationAdmin.organisation_id).where(
+                OrganisationAdmin.membership_id == membership.id
+            )
+        )
+    )
+    return [
+        DirectoryEntry(
+            organisation=organisation,
+            activities=activities.get(organisation.id, []),
+            may_open=sees_all or organisation.id in administered,
+        )
+        for organisation in organisations
+    ]
+
+
+# The months of approved hours an organisation's page shows.
+HOURS_MONTHS = 12
+
+
+@dataclass(frozen=True)
+class Volunteer:
+    """A member who volunteered for an organisation, and their approved time."""
+
+    member_id: int
+    name: str
+    approved_minutes: int
+    approved_logs: int
+
+
+@dataclass(frozen=True)
+class MonthOfHours:
+    """The minutes of volunteering approved in a month, by service date."""
+
+    first_day: date
+    approved_minutes: int
+
+
+@dataclass(frozen=True)
+class OrganisationOverview:
+    """What an organisation's own page shows to its admins and the bank's staff."""
+
+    organisation: Organisation
+    account: ledger.Account
+    admin_names: list[str]
+    volunteers: list[Volunteer]
+    months: list[MonthOfHours]
+    activities: Sequence[Activity]
+    pending_hour_logs: int
+    may_keep_activities: bool
+
+
+def organisation_overview(
+    session: Session,
+    *,
+    actor: User,
+    time_bank_id: int,
+    organisation_id: int,
+    on: date | None = None,
+) -> OrganisationOverview:
+    """Return an organisation's account, volunteers, hours and activities.
+
+    Only approved hour logs count as volunteering; pending ones are counted
+    apart, as the work waiting for a decision.
+    """
+    organisation = open_organisation(
+        session,
+        actor=actor,
+        time_bank_id=time_bank_id,
+        organisation_id=organisation_id,
+    )
+    pending = session.scalar(
+        select(func.count()).where(
+            HourLog.organisation_id == organisation.id,
+            HourLog.status == Decision.PENDING.value,
+        )
+    )
+    return OrganisationOverview(
+        organisation=organisation,
+        account=ledger.get_account(session.connection(), organisation.account_id),
+        admin_names=list(
+            session.scalars(
+                select(User.name)
+                .join(Membership, Membership.user_id == User.id)
+                .join(
+                    OrganisationAdmin, OrganisationAdmin.membership_id == Membership.id
+                )
+                .where(OrganisationAdmin.organisation_id == organisation.id)
+                .order_by(User.name)
+            )
+        ),
+        volunteers=_volunteers(session, organisation),
+        months=_approved_by_month(
+            session, organisation, on=today() if on is None else on
+        ),
+        activities=list_activities(
+            session, time_bank_id=time_bank_id, organisation_id=organisation.id
+        ),
+        pending_hour_logs=pending or 0,
+        may_keep_activities=may_keep_activities(
+            session, user=actor, organisation=organisation
+        ),
+    )
+
+
+def _volunteers(session: Session, organisation: Organisation) -> list[Volunteer]:
+    """Return who volunteered for organisation, the most approved time first."""
+    minutes = func.sum(HourLog.minutes)
+    rows = session.execute(
+        select(Membership.id, User.name, minutes, func.count(HourLog.id))
+        .join(Membership, Membership.id == HourLog.membership_id)
+        .join(User, User.id == Membership.user_id)
+        .where(
+            HourLog.organisation_id == organisation.id,
+            HourLog.status == Decision.APPROVED.value,
+        )
+        .group_by(Membership.id, User.name)
+        .order_by(minutes.desc(), User.name, Membership.id)
+    )
+    return [Volunteer(*row) for row in rows]
+
+
+def _approved_by_month(
+    session: Session, organisation: Organisation, *, on: date
+) -> list[MonthOfHours]:
+    """Return the minutes approved in each of the months ending with on's."""
+    months = _months_ending(on, HOURS_MONTHS)
+    year = extract("year", HourLog.service_date)
+    month = extract("month", HourLog.service_date)
+    rows = session.execute(
+        select(year, month, func.sum(HourLog.minutes))
+        .where(
+            HourLog.organisation_id == organisation.id,
+            HourLog.status == Decision.APPROVED.value,
+            HourLog.service_date >= months[0],
+        )
+        .group_by(year, month)
+    )
+    totals = {(int(y), int(m)): int(minutes) for y, m, minutes in rows}
+    return [
+        MonthOfHours(first, totals.get((first.year, first.month), 0))
+        for first in months
+    ]
+
+
+def _months_ending(on: date, count: int) -> list[date]:
+    """Return the first days of the count months ending with on's month."""
+    index = on.year * 12 + on.month - 1
+    return [date(i // 12, i % 12 + 1, 1) for i in range(index - count + 1, index + 1)]

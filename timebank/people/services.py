@@ -438,6 +438,74 @@ def set_member_floor(
     return account
 
 
+def freeze_member(
+    session: Session, *, actor: User, time_bank_id: int, member_id: int, reason: str
+) -> ledger.Account:
+    """Freeze a member's account: no credits go in or out until it is unfrozen.
+
+    A time-bank admin does it, never to their own account, and says why.
+    """
+    return _set_account_status(
+        session,
+        actor=actor,
+        time_bank_id=time_bank_id,
+        member_id=member_id,
+        reason=reason,
+        frozen=True,
+    )
+
+
+def unfreeze_member(
+    session: Session, *, actor: User, time_bank_id: int, member_id: int, reason: str
+) -> ledger.Account:
+    """Open a member's frozen account again; a time-bank admin does, saying why."""
+    return _set_account_status(
+        session,
+        actor=actor,
+        time_bank_id=time_bank_id,
+        member_id=member_id,
+        reason=reason,
+        frozen=False,
+    )
+
+
+def _set_account_status(
+    session: Session,
+    *,
+    actor: User,
+    time_bank_id: int,
+    member_id: int,
+    reason: str,
+    frozen: bool,
+) -> ledger.Account:
+    require_role(
+        session, actor=actor, time_bank_id=time_bank_id, roles=[Role.TIME_BANK_ADMIN]
+    )
+    membership = get_member(session, time_bank_id=time_bank_id, member_id=member_id)
+    if membership.user_id == actor.id:
+        raise MakerChecker("You cannot freeze or unfreeze your own account.")
+    reason = require_reason(reason)
+    conn = session.connection()
+    before = ledger.get_account(conn, membership.account_id).status
+    if frozen:
+        account = ledger.freeze_account(conn, membership.account_id)
+    else:
+        account = ledger.unfreeze_account(conn, membership.account_id)
+    # Freezing a frozen account changes nothing, so there is nothing to record.
+    if account.status != before:
+        record_event(
+            session,
+            time_bank_id=time_bank_id,
+            actor_id=actor.id,
+            action="account_frozen" if frozen else "account_unfrozen",
+            subject_type="membership",
+            subject_id=membership.id,
+            reason=reason,
+            details={"before": before, "after": account.status},
+        )
+    return account
+
+
 def check_floor(floor_minutes: object) -> int:
     """Return a member's floor if it is whole minutes, from -100 hours to zero."""
     if not is_whole_number(floor_minutes):

@@ -17,6 +17,7 @@ $(VENV)/.installed: setup.cfg
 
 run: venv
 	$(BIN)/flask --app wsgi db-upgrade
+	$(BIN)/flask --app wsgi seed-demo
 	@echo "Timebank is at http://$(HOST):$(PORT)"
 	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
 

@@ -5,7 +5,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import config, database, error_pages, health, home
+from . import commands, config, database, error_pages, health, home
 from .accounts import views as accounts
 from .approvals import views as approvals
 from .banks import views as banks
@@ -36,6 +36,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
 
     database.init_app(app)
+    commands.init_app(app)
     login_manager.init_app(app)
     csrf.init_app(app)
     error_pages.init_app(app)

@@ -1,0 +1,322 @@
+"""The operator's commands: time banks, users, members, roles and the demo."""
+
+from collections.abc import Iterator
+
+import pytest
+from click.testing import Result
+from flask import Flask
+from sqlalchemy import Engine, func, select
+
+from timebank import create_app
+from timebank.audit.services import list_events
+from timebank.banks.models import TimeBank
+from timebank.banks.services import enter_time_bank
+from timebank.commands import NEW_PASSWORD_ENV
+from timebank.database import EXTENSION, dispose_engine
+from timebank.people.models import Role, User
+from timebank.people.services import authenticate, find_user_by_email
+
+from .factories import Riverside, make_user, open_riverside, run, snapshot
+
+
+@pytest.fixture
+def app(sqlite_url: str) -> Iterator[Flask]:
+    """Return an app on a fresh SQLite database migrated to head."""
+    app = create_app({"TESTING": True, "DATABASE_URL": sqlite_url})
+    yield app
+    dispose_engine(app)
+
+
+@pytest.fixture
+def app_engine(app: Flask) -> Engine:
+    """Return the engine the app's commands write with."""
+    engine: Engine = app.extensions[EXTENSION]
+    return engine
+
+
+@pytest.fixture
+def place(app_engine: Engine) -> Riverside:
+    """Return the Riverside time bank, in the app's database."""
+    return open_riverside(app_engine)
+
+
+def invoke(app: Flask, *args: str, **kwargs: object) -> Result:
+    """Run a command as `flask --app wsgi ...` would."""
+    return app.test_cli_runner().invoke(args=list(args), **kwargs)
+
+
+def assert_refused(
+    app: Flask, app_engine: Engine, args: list[str], message: str, **kwargs: object
+) -> None:
+    """Assert that the command exits with status 1 and message, changing nothing."""
+    before = snapshot(app_engine)
+    result = invoke(app, *args, **kwargs)
+    assert result.exit_code == 1, result.output
+    assert f"Error: {message}" in result.stderr
+    assert "Traceback" not in result.output
+    assert snapshot(app_engine) == before
+
+
+def roles_of(engine: Engine, user: User, slug: str) -> frozenset[Role]:
+    """Return the roles user holds in the time bank at slug."""
+    return run(engine, lambda s: enter_time_bank(s, actor=user, slug=slug)[1].roles)
+
+
+def user_with(engine: Engine, email: str) -> User | None:
+    """Return the user registered with email, or None."""
+    return run(engine, lambda s: find_user_by_email(s, email=email))
+
+
+def test_create_user_asks_twice_for_a_hidden_password(
+    app: Flask, app_engine: Engine
+) -> None:
+    result = invoke(
+        app,
+        "create-user",
+        "--email",
+        "Nia.Osei@Example.org",
+        "--name",
+        "Nia Osei",
+        input="kettle on the hob\nkettle on the hob\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "Registered Nia Osei <nia.osei@example.org>." in result.output
+    assert "Repeat for confirmation" in result.output
+    assert "kettle" not in result.output
+    signed_in = run(
+        app_engine,
+        lambda s: authenticate(
+            s, email="nia.osei@example.org", password="kettle on the hob"
+        ),
+    )
+    assert signed_in is not None
+
+
+def test_create_user_reads_the_password_from_the_environment_for_scripts(
+    app: Flask, app_engine: Engine
+) -> None:
+    result = invoke(
+        app,
+        "create-user",
+        "--email",
+        "nia@example.org",
+        "--name",
+        "Nia",
+        env={NEW_PASSWORD_ENV: "from a script"},
+    )
+    assert result.exit_code == 0, result.output
+    assert "Password" not in result.output
+    signed_in = run(
+        app_engine,
+        lambda s: authenticate(s, email="nia@example.org", password="from a script"),
+    )
+    assert signed_in is not None
+
+
+def test_create_user_refuses_a_short_password(app: Flask, app_engine: Engine) -> None:
+    assert_refused(
+        app,
+        app_engine,
+        ["create-user", "--email", "nia@example.org", "--name", "Nia"],
+        "A password has 10 to 1000 characters.",
+        env={NEW_PASSWORD_ENV: "too short"},
+    )
+
+
+def test_create_user_refuses_an_email_already_registered(
+    app: Flask, app_engine: Engine, place: Riverside
+) -> None:
+    assert_refused(
+        app,
+        app_engine,
+        ["create-user", "--email", place.ana.email.upper(), "--name", "Ana again"],
+        f"There is already a user with the email {place.ana.email}.",
+        env={NEW_PASSWORD_ENV: "long enough"},
+    )
+
+
+def test_create_time_bank_makes_its_founder_the_time_bank_admin(
+    app: Flask, app_engine: Engine
+) -> None:
+    founder = make_user(app_engine, "Hal Founder")
+    result = invoke(
+        app,
+        "create-time-bank",
+        "Hillside",
+        "hillside",
+        "--founder-email",
+        founder.email,
+    )
+    assert result.exit_code == 0, result.output
+    assert (
+        f"Opened the time bank Hillside at /banks/hillside/; {founder.email} is its "
+        "time-bank admin." in result.output
+    )
+    assert roles_of(app_engine, founder, "hillside") == {Role.TIME_BANK_ADMIN}
+
+
+def test_create_time_bank_refuses_an_unknown_founder(
+    app: Flask, app_engine: Engine
+) -> None:
+    assert_refused(
+        app,
+        app_engine,
+        ["create-time-bank", "Hillside", "hillside"]
+        + ["--founder-email", "nobody@example.org"],
+        "There is no user with the email nobody@example.org.",
+    )
+
+
+def test_create_time_bank_refuses_a_slug_already_taken(
+    app: Flask, app_engine: Engine, place: Riverside
+) -> None:
+    assert_refused(
+        app,
+        app_engine,
+        ["create-time-bank", "Another", place.slug, "--founder-email", place.ben.email],
+        f"The slug {place.slug!r} is taken.",
+    )
+
+
+def test_add_member_enrols_a_user_on_a_brokers_authority(
+    app: Flask, app_engine: Engine, place: Riverside
+) -> None:
+    newcomer = make_user(app_engine, "Nia Newcomer")
+    result = invoke(
+        app, "add-member", place.slug, newcomer.email, "--as", place.broker.email
+    )
+    assert result.exit_code == 0, result.output
+    assert f"Enrolled {newcomer.email} as a member of Riverside." in result.output
+    assert roles_of(app_engine, newcomer, place.slug) == {Role.MEMBER}
+    enrolled = run(
+        app_engine, lambda s: list_events(s, time_bank_id=place.bank_id, limit=1)
+    )[0]
+    assert (enrolled.action, enrolled.actor_id) == ("member_enrolled", place.broker.id)
+
+
+def test_add_member_refuses_to_act_for_a_plain_member(
+    app: Flask, app_engine: Engine, place: Riverside
+) -> None:
+    newcomer = make_user(app_engine, "Nia Newcomer")
+    assert_refused(
+        app,
+        app_engine,
+        ["add-member", place.slug, newcomer.email, "--as", place.ana.email],
+        "Only a broker or time bank admin of this time bank may do this.",
+    )
+
+
+def test_add_member_refuses_to_act_for_someone_outside_the_time_bank(
+    app: Flask, app_engine: Engine, place: Riverside
+) -> None:
+    outsider, newcomer = (make_user(app_engine, name) for name in ("Out", "Nia"))
+    assert_refused(
+        app,
+        app_engine,
+        ["add-member", place.slug, newcomer.email, "--as", outsider.email],
+        f"There is no time bank {place.slug!r} with {outsider.email} in it.",
+    )
+
+
+def test_grant_role_gives_a_member_a_role_on_the_record(
+    app: Flask, app_engine: Engine, place: Riverside
+) -> None:
+    result = invoke(
+        app,
+        "grant-role",
+        place.slug,
+        place.ana.email,
+        "broker",
+        "--reason",
+        "Covers the Friday sessions",
+        "--as",
+        place.admin.email,
+    )
+    assert result.exit_code == 0, result.output
+    assert f"{place.ana.email} is now a broker of Riverside." in result.output
+    assert roles_of(app_engine, place.ana, place.slug) == {Role.MEMBER, Role.BROKER}
+    granted = run(
+        app_engine, lambda s: list_events(s, time_bank_id=place.bank_id, limit=1)
+    )[0]
+    assert (granted.action, granted.actor_id, granted.reason) == (
+        "role_granted",
+        place.admin.id,
+        "Covers the Friday sessions",
+    )
+
+
+def test_grant_role_refuses_a_broker_acting_as_admin(
+    app: Flask, app_engine: Engine, place: Riverside
+) -> None:
+    assert_refused(
+        app,
+        app_engine,
+        ["grant-role", place.slug, place.ana.email, "broker"]
+        + ["--reason", "Covers Fridays", "--as", place.broker.email],
+        "Only a time bank admin of this time bank may do this.",
+    )
+
+
+def test_grant_role_refuses_an_admin_changing_their_own_roles(
+    app: Flask, app_engine: Engine, place: Riverside
+) -> None:
+    assert_refused(
+        app,
+        app_engine,
+        ["grant-role", place.slug, place.admin.email, "broker"]
+        + ["--reason", "Doing it all", "--as", place.admin.email],
+        "You cannot change your own roles.",
+    )
+
+
+def test_grant_role_refuses_an_empty_reason(
+    app: Flask, app_engine: Engine, place: Riverside
+) -> None:
+    assert_refused(
+        app,
+        app_engine,
+        ["grant-role", place.slug, place.ana.email, "broker"]
+        + ["--reason", "  ", "--as", place.admin.email],
+        "Please give a reason.",
+    )
+
+
+def test_grant_role_refuses_a_user_outside_the_time_bank(
+    app: Flask, app_engine: Engine, place: Riverside
+) -> None:
+    outsider = make_user(app_engine, "Out")
+    assert_refused(
+        app,
+        app_engine,
+        ["grant-role", place.slug, outsider.email, "broker"]
+        + ["--reason", "Covers Fridays", "--as", place.admin.email],
+        f"{outsider.email} is not a member of Riverside.",
+    )
+
+
+def test_seed_demo_creates_the_demo_once_and_prints_its_sign_ins_each_time(
+    app: Flask, app_engine: Engine
+) -> None:
+    first = invoke(app, "seed-demo")
+    assert first.exit_code == 0, first.output
+    assert "Created the demo time bank Riverside Time Bank" in first.output
+    after_first = snapshot(app_engine)
+
+    again = invoke(app, "seed-demo")
+    assert again.exit_code == 0, again.output
+    assert "already at /banks/riverside/; nothing changed" in again.output
+    assert snapshot(app_engine) == after_first
+    banks = run(
+        app_engine, lambda s: s.scalar(select(func.count()).select_from(TimeBank))
+    )
+    assert banks == 1
+    for output in (first.output, again.output):
+        assert "password timebank-demo" in output
+        for email in (
+            "ana@riverside.example",
+            "broker@riverside.example",
+            "foodbank@riverside.example",
+            "admin@riverside.example",
+        ):
+            assert email in output
+    assert user_with(app_engine, "ana@riverside.example") is not None

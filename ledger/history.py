@@ -47,16 +47,26 @@ def list_entries(
     *,
     recorded_from: datetime | None = None,
     recorded_before: datetime | None = None,
+    service_from: date | None = None,
+    service_before: date | None = None,
     kinds: tuple[str, ...] = (),
     cursor: str | None = None,
     limit: int = 50,
 ) -> Page:
     """Return one page of an account's entries, newest first.
 
-    The range is half-open: recorded_from <= recorded time < recorded_before.
+    Both ranges are half-open: recorded_from <= recorded time < recorded_before,
+    and service_from <= service date < service_before. Entries stay in order of
+    recorded time whatever the filters, so the cursor resumes where it left off.
     """
     if not 1 <= limit <= MAX_PAGE_SIZE:
         raise InvalidRequest(f"A page holds 1 to {MAX_PAGE_SIZE} entries.")
+    for bound in (service_from, service_before):
+        if isinstance(bound, datetime):
+            # A datetime is a date to Python, but not to the database.
+            raise InvalidRequest(
+                f"A service date is a calendar date, not the time {bound.isoformat()}."
+            )
     query = (
         select(
             postings.c.id,
@@ -79,6 +89,10 @@ def list_entries(
         query = query.where(postings.c.recorded_at >= to_utc(recorded_from))
     if recorded_before is not None:
         query = query.where(postings.c.recorded_at < to_utc(recorded_before))
+    if service_from is not None:
+        query = query.where(transactions.c.service_date >= service_from)
+    if service_before is not None:
+        query = query.where(transactions.c.service_date < service_before)
     if kinds:
         query = query.where(transactions.c.kind.in_(kinds))
     if cursor is not None:

@@ -189,6 +189,83 @@ def test_range_bound_without_a_time_zone_is_refused(
     assert str(error) == "The time 2024-03-01T09:00:00 has no time zone."
 
 
+def test_service_date_range_includes_its_start_and_excludes_its_end(
+    engine: Engine, gift: Gift, open_member: OpenMember, giver: int
+) -> None:
+    bob = open_member()
+    # Recorded in the order of the list, so the last is back-dated the furthest.
+    days = [date(2024, 2, 27), date(2024, 2, 28), date(2024, 2, 29), date(2024, 2, 26)]
+    sent = [
+        gift(giver, bob, 15, service_date=day, now=minutes_after_start(m))
+        for m, day in enumerate(days)
+    ]
+
+    page = history(
+        engine,
+        giver,
+        service_from=date(2024, 2, 27),
+        service_before=date(2024, 2, 29),
+    )
+    from_the_28th = history(engine, giver, service_from=date(2024, 2, 28))
+    before_the_27th = history(engine, giver, service_before=date(2024, 2, 27))
+
+    assert transaction_ids(page) == [sent[1].id, sent[0].id]
+    assert transaction_ids(from_the_28th) == [sent[2].id, sent[1].id]
+    assert transaction_ids(before_the_27th) == [sent[3].id]
+
+
+def test_service_dates_filter_does_not_reorder_entries_recorded_later(
+    engine: Engine, gift: Gift, open_member: OpenMember, giver: int
+) -> None:
+    bob = open_member()
+    recent = gift(
+        giver, bob, 15, service_date=date(2024, 2, 29), now=minutes_after_start(0)
+    )
+    back_dated = gift(
+        giver, bob, 15, service_date=date(2024, 2, 1), now=minutes_after_start(1)
+    )
+
+    page = history(engine, giver, service_from=date(2024, 2, 1))
+
+    assert transaction_ids(page) == [back_dated.id, recent.id]
+
+
+def test_empty_service_date_range_lists_nothing(
+    engine: Engine, gift: Gift, open_member: OpenMember, giver: int
+) -> None:
+    bob = open_member()
+    gift(giver, bob, 15, service_date=date(2024, 2, 28), now=minutes_after_start(0))
+
+    same_day = history(
+        engine,
+        giver,
+        service_from=date(2024, 2, 28),
+        service_before=date(2024, 2, 28),
+    )
+    backwards = history(
+        engine,
+        giver,
+        service_from=date(2024, 2, 29),
+        service_before=date(2024, 2, 1),
+    )
+
+    assert same_day == backwards == ledger.Page(entries=[], next_cursor=None)
+
+
+@pytest.mark.parametrize("bound", ["service_from", "service_before"])
+def test_service_date_bound_with_a_time_of_day_is_refused(
+    refused: Refused, giver: int, bound: str
+) -> None:
+    filters: dict[str, Any] = {bound: datetime(2024, 2, 28, 9, 0, tzinfo=UTC)}
+    error = refused(
+        InvalidRequest, lambda conn: ledger.list_entries(conn, giver, **filters)
+    )
+
+    assert str(error) == (
+        "A service date is a calendar date, not the time 2024-02-28T09:00:00+00:00."
+    )
+
+
 def test_kinds_filter_keeps_only_entries_of_those_kinds(
     engine: Engine, gift: Gift, open_member: OpenMember, giver: int
 ) -> None:
@@ -250,6 +327,28 @@ def test_filters_hold_on_every_page(
 
     listed = [tid for page in pages for tid in transaction_ids(page)]
     assert listed == [entry.id for entry in reversed(gifts[:5])]
+
+
+def test_service_dates_filter_holds_on_every_page(
+    engine: Engine, gift: Gift, open_member: OpenMember, giver: int
+) -> None:
+    bob = open_member()
+    # Service dates alternate between March (kept) and February (left out).
+    sent = [
+        gift(
+            giver,
+            bob,
+            15,
+            service_date=date(2024, 3 - m % 2, 1 + m),
+            now=minutes_after_start(m),
+        )
+        for m in range(9)
+    ]
+
+    pages = every_page(engine, giver, most=3, service_from=date(2024, 3, 1), limit=2)
+
+    listed = [tid for page in pages for tid in transaction_ids(page)]
+    assert listed == [entry.id for entry in reversed(sent[::2])]
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,10 @@ from sqlalchemy.orm import Session
 import ledger
 from timebank.banks.rules import today
 from timebank.banks.services import open_time_bank
+from timebank.exchanges.models import Exchange
+from timebank.exchanges.services import approve_exchange, record_exchange
+from timebank.gifts.models import Gift
+from timebank.gifts.services import give_gift
 from timebank.hour_logs.models import HourLog
 from timebank.hour_logs.services import approve_hour_log, log_hours
 from timebank.models import metadata
@@ -24,6 +28,8 @@ from timebank.organisations.services import (
 )
 from timebank.people.models import Membership, Role, User
 from timebank.people.services import enrol_member, grant_role, register_user
+from timebank.reversals.services import reverse_entry
+from timebank.spending.services import record_spend
 from timebank.unit_of_work import run_use_case
 
 T = TypeVar("T")
@@ -223,3 +229,129 @@ def assert_refused(
     with pytest.raises(error, match=match):
         run(engine, work)
     assert snapshot(engine) == before
+
+
+@dataclass(frozen=True)
+class AnasBooks:
+    """The memo of each of Ana's entries, by the history's choice of kind."""
+
+    earned: str
+    exchanges: str
+    gifts: str
+    spends: str
+    reversals: str
+
+
+def give_ana_one_entry_of_each_kind(engine: Engine, place: Riverside) -> AnasBooks:
+    """Ana earns, pays Ben for help, gives to him, swims; her gift is reversed.
+
+    The service dates are 20, 15, 10 and 5 days ago, and today for the reversal.
+    """
+    log = run(
+        engine,
+        lambda s: log_hours(
+            s,
+            actor=place.ana,
+            time_bank_id=place.bank_id,
+            member_id=place.ana_id,
+            organisation_id=place.charity.id,
+            description="Sorting donations",
+            minutes=180,
+            service_date=days_ago(20),
+        ),
+    )
+    run(engine, lambda s: approve_hour_log(s, actor=place.broker, hour_log_id=log.id))
+    exchange = run(
+        engine,
+        lambda s: record_exchange(
+            s,
+            actor=place.ana,
+            time_bank_id=place.bank_id,
+            provider_id=place.ben_id,
+            receiver_id=place.ana_id,
+            minutes=60,
+            description="Fixed my bicycle",
+            service_date=days_ago(15),
+        ),
+    )
+    run(
+        engine,
+        lambda s: approve_exchange(s, actor=place.broker, exchange_id=exchange.id),
+    )
+    gift = run(
+        engine,
+        lambda s: give_gift(
+            s,
+            actor=place.ana,
+            time_bank_id=place.bank_id,
+            giver_id=place.ana_id,
+            recipient_id=place.ben_id,
+            minutes=15,
+            message="Thank you",
+            service_date=days_ago(10),
+        ),
+    )
+    run(
+        engine,
+        lambda s: record_spend(
+            s,
+            actor=place.ana,
+            time_bank_id=place.bank_id,
+            member_id=place.ana_id,
+            activity_id=place.swim.id,
+            service_date=days_ago(5),
+        ),
+    )
+    run(
+        engine,
+        lambda s: reverse_entry(
+            s,
+            actor=place.broker,
+            time_bank_id=place.bank_id,
+            transaction_id=gift.transaction_id,
+            reason="Sent twice",
+        ),
+    )
+    return AnasBooks(
+        earned="Sorting donations",
+        exchanges="Fixed my bicycle",
+        gifts="Thank you",
+        spends="Swim at Leisure Centre",
+        reversals=f"Reversal of entry {gift.transaction_id}: Sent twice",
+    )
+
+
+def ana_gives_ben(
+    engine: Engine, place: Riverside, message: str, service_date: date | None = None
+) -> Gift:
+    """Record a gift of 15 minutes from Ana to Ben."""
+    return run(
+        engine,
+        lambda s: give_gift(
+            s,
+            actor=place.ana,
+            time_bank_id=place.bank_id,
+            giver_id=place.ana_id,
+            recipient_id=place.ben_id,
+            minutes=15,
+            message=message,
+            service_date=service_date,
+        ),
+    )
+
+
+def exchange_paid_by_ana(engine: Engine, place: Riverside) -> Exchange:
+    """Record that Ben helped Ana for an hour; it waits for a broker."""
+    return run(
+        engine,
+        lambda s: record_exchange(
+            s,
+            actor=place.ana,
+            time_bank_id=place.bank_id,
+            provider_id=place.ben_id,
+            receiver_id=place.ana_id,
+            minutes=60,
+            description="Fixed a bicycle",
+            service_date=days_ago(2),
+        ),
+    )

@@ -3,6 +3,8 @@
 A member sees their own account; a broker or admin of the time bank sees any
 member's. An entry is shown with the other side of it: the member, the
 organisation, the community pool, or the time bank that issued the credits.
+The history lists every entry a page at a time, filtered by the day the help
+happened (the date members know) and by the kind of entry.
 """
 
 from collections.abc import Iterable, Sequence
@@ -27,6 +29,17 @@ EARNED_KINDS = ("earn", "exchange")
 SPENT_KINDS = ("spend", "exchange")
 RECENT_ENTRIES = 10
 CHART_MONTHS = 12
+HISTORY_PAGE_SIZE = 25
+# The kinds of entry a member may pick in their history, as the ledger's kinds;
+# "all" picks none, which the ledger reads as every kind.
+HISTORY_KINDS: dict[str, tuple[str, ...]] = {
+    "all": (),
+    "earned": ("earn",),
+    "exchanges": ("exchange",),
+    "gifts": ("gift",),
+    "spends": ("spend",),
+    "reversals": ("reversal",),
+}
 
 
 @dataclass(frozen=True)
@@ -66,6 +79,14 @@ class AccountOverview:
     months: list[Month]
 
 
+@dataclass(frozen=True)
+class HistoryPage:
+    """One page of a member's entries, and the cursor of the next, older page."""
+
+    lines: list[EntryLine]
+    next_cursor: str | None
+
+
 def open_member_account(
     session: Session, *, actor: User, bank: TimeBank, member_id: int
 ) -> Membership:
@@ -85,6 +106,11 @@ def open_member_account(
     return member
 
 
+def member_name(session: Session, member: Membership) -> str:
+    """Return the name a member goes by."""
+    return session.get_one(User, member.user_id).name
+
+
 def account_overview(
     session: Session, *, bank: TimeBank, member: Membership, on: date | None = None
 ) -> AccountOverview:
@@ -94,12 +120,44 @@ def account_overview(
     return AccountOverview(
         bank=bank,
         member=member,
-        name=session.get_one(User, member.user_id).name,
+        name=member_name(session, member),
         account=ledger.get_account(conn, member.account_id),
         recent=describe_entries(session, member.account_id, page.entries),
         months=monthly_totals(
             session, member.account_id, on=today() if on is None else on
         ),
+    )
+
+
+def account_history(
+    session: Session,
+    *,
+    member: Membership,
+    service_from: date | None = None,
+    service_before: date | None = None,
+    kinds: tuple[str, ...] = (),
+    cursor: str | None = None,
+) -> HistoryPage:
+    """Return a page of a member's entries, newest first, filtered.
+
+    The service dates are a half-open range, service_from <= date <
+    service_before; kinds keeps entries of those ledger kinds (none: all).
+    Who may see the member was checked when they were found (the viewer
+    themselves, or open_member_account). A cursor that is not a page's
+    next_cursor raises ledger.errors.InvalidRequest.
+    """
+    page = ledger.list_entries(
+        session.connection(),
+        member.account_id,
+        service_from=service_from,
+        service_before=service_before,
+        kinds=kinds,
+        cursor=cursor,
+        limit=HISTORY_PAGE_SIZE,
+    )
+    return HistoryPage(
+        lines=describe_entries(session, member.account_id, page.entries),
+        next_cursor=page.next_cursor,
     )
 
 

@@ -1,5 +1,164 @@
-"""Web pages of approvals."""
+"""The queue of approvals: a broker ticks pending items and decides them at once."""
 
-from flask import Blueprint
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, render_template, request, url_for
+from flask import redirect as redirect_to
+from flask_login import current_user, login_required
+from marshmallow import ValidationError, fields, validate
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
+
+from ledger.errors import LedgerError
+from timebank.banks.models import TimeBank
+from timebank.banks.services import enter_time_bank
+from timebank.decisions import Decision
+from timebank.errors import InvalidText, ReasonRequired, TimebankError
+from timebank.forms import Done, Form, FormSchema, text
+from timebank.people.models import Membership
+from timebank.unit_of_work import run_use_case
+
+from .services import ItemKind, ItemRef, Queue, decide_pending, pending_queue
 
 bp = Blueprint("approvals", __name__, url_prefix="/banks/<slug>")
+
+CHOOSE_ITEMS = "Tick at least one item to approve or reject."
+UNKNOWN_ITEM = (
+    "One of the items ticked is not in the queue. Reload the page and try again."
+)
+CHOOSE_DECISION = "Choose whether to approve or to reject."
+# An item as the form sends it: its kind and an id of at most 18 digits, so
+# that it fits the column.
+ITEM = re.compile(r"(hour_log|exchange|gift):([1-9][0-9]{0,17})")
+DECISIONS = {"approve": Decision.APPROVED, "reject": Decision.REJECTED}
+
+
+class TickedItems(fields.Field[list[ItemRef]]):
+    """The items ticked in the queue, each sent as its kind and id: "gift:5"."""
+
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Any, **kwargs: Any
+    ) -> list[ItemRef]:
+        if not isinstance(value, list) or not value:
+            raise ValidationError(CHOOSE_ITEMS)
+        items = []
+        for sent in value:
+            match = ITEM.fullmatch(sent) if isinstance(sent, str) else None
+            if match is None:
+                raise ValidationError(UNKNOWN_ITEM)
+            items.append(ItemRef(ItemKind(match[1]), int(match[2])))
+        return items
+
+
+class DecisionForm(FormSchema):
+    item = TickedItems(required=True, error_messages={"required": CHOOSE_ITEMS})
+    decision = fields.String(
+        required=True,
+        validate=validate.OneOf(DECISIONS, error=CHOOSE_DECISION),
+        error_messages={"required": CHOOSE_DECISION},
+    )
+    reason = text("a reason", required=False)
+
+
+# Where the service's refusals are shown; a refused item is named above the form.
+FIELDS_OF_ERRORS: dict[type[Exception], str] = {
+    ReasonRequired: "reason",
+    InvalidText: "reason",
+}
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    """The queue as its viewer sees it."""
+
+    bank: TimeBank
+    viewer: Membership
+    queue: Queue
+
+
+@bp.get("/queue")
+@login_required
+def queue(slug: str) -> str:
+    """Show the pending hour logs, exchanges and gifts the viewer may decide."""
+    page = run_use_case(lambda session: _page(session, slug=slug))
+    return render_template(
+        "approvals/queue.html", **_context(page, Form(DecisionForm()))
+    )
+
+
+@bp.post("/queue")
+@login_required
+def decide(slug: str) -> Response | tuple[str, int]:
+    """Approve or reject the items ticked, all of them or none."""
+    page = run_use_case(lambda session: _page(session, slug=slug))
+    form = _posted_decision()
+    if not form.errors:
+        try:
+            return redirect_to(
+                form.submit_once(lambda session: _decide(session, page, form))
+            )
+        except (TimebankError, LedgerError) as error:
+            form.refuse(error, FIELDS_OF_ERRORS)
+    return render_template("approvals/queue.html", **_context(page, form)), 422
+
+
+def _posted_decision() -> Form:
+    """Return the decision as posted, with every item ticked.
+
+    Form.posted keeps one value of each field, and the queue sends "item"
+    once for each item ticked. The form's values hold them all, so that the
+    request's fingerprint covers every item.
+    """
+    ticked = request.form.getlist("item")
+    form = Form(DecisionForm(), {**request.form.to_dict(), "item": " ".join(ticked)})
+    sent = {
+        name: form.values[name].strip()
+        for name in ("decision", "reason")
+        if form.values.get(name, "").strip()
+    }
+    try:
+        form.data = form.schema.load({**sent, "item": ticked})
+    except ValidationError as error:
+        form.errors = {
+            name: str(messages[0]) for name, messages in error.messages_dict.items()
+        }
+    return form
+
+
+def _context(page: QueuePage, form: Form) -> dict[str, object]:
+    return {
+        "page": page,
+        "form": form,
+        "ticked": set(form.values.get("item", "").split()),
+        "bank": page.bank,
+        "viewer": page.viewer,
+    }
+
+
+def _page(session: Session, *, slug: str) -> QueuePage:
+    bank, viewer = enter_time_bank(session, actor=current_user, slug=slug)
+    return QueuePage(
+        bank=bank,
+        viewer=viewer,
+        queue=pending_queue(session, actor=current_user, time_bank_id=bank.id),
+    )
+
+
+def _decide(session: Session, page: QueuePage, form: Form) -> Done:
+    decision = DECISIONS[form.data["decision"]]
+    decided = decide_pending(
+        session,
+        actor=current_user,
+        time_bank_id=page.bank.id,
+        items=form.data["item"],
+        decision=decision,
+        reason=form.data["reason"],
+    )
+    verb = "Approved" if decision == Decision.APPROVED else "Rejected"
+    items = "item" if len(decided) == 1 else "items"
+    return Done(
+        url_for("approvals.queue", slug=page.bank.slug),
+        f"{verb} {len(decided)} {items}.",
+    )

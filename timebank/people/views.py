@@ -1,17 +1,48 @@
-"""Signing in and out, and a broker's reset of a member's password."""
+"""Signing in and out; a broker finds members and resets a member's password."""
+
+from dataclasses import dataclass
+from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
+from marshmallow import ValidationError, fields, validate, validates_schema
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
+import ledger
+from ledger.errors import LedgerError
+from timebank.banks.models import TimeBank
+from timebank.banks.services import enter_time_bank
+from timebank.errors import TimebankError, WeakPassword
 from timebank.extensions import login_manager
-from timebank.forms import Form, FormSchema, text
+from timebank.forms import Done, Form, FormSchema, text
 from timebank.unit_of_work import run_use_case
 
-from .models import User
-from .services import authenticate
+from .models import Membership, Role, User
+from .services import (
+    MIN_PASSWORD_LENGTH,
+    authenticate,
+    get_member,
+    list_members,
+    require_role,
+    reset_password,
+)
 
 bp = Blueprint("people", __name__)
+
+# The most members a search shows: a broker knows their ~40 members, and in a
+# bank of thousands a longer list is no help; a narrower search is.
+MEMBERS_SHOWN = 50
+# The largest id a column holds; a larger number names nobody.
+LARGEST_ID = 2**63 - 1
+LONGEST_SEARCH = 200
+ROLE_NAMES = {
+    Role.MEMBER: "Member",
+    Role.BROKER: "Broker",
+    Role.TIME_BANK_ADMIN: "Time-bank admin",
+}
+# Who looks after a time bank's members: finds them, resets their passwords.
+STAFF = (Role.BROKER, Role.TIME_BANK_ADMIN)
 
 
 class SignInForm(FormSchema):
@@ -66,3 +97,183 @@ def safe_next(target: str | None) -> str:
     if target and target.startswith("/") and target[1:2] not in ("/", "\\"):
         return target
     return url_for("home.index")
+
+
+class MemberSearch(FormSchema):
+    q = fields.String(
+        load_default="",
+        validate=validate.Length(
+            max=LONGEST_SEARCH,
+            error=f"Search with at most {LONGEST_SEARCH} characters.",
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    """A member as the list shows them, with their balance."""
+
+    member_id: int
+    name: str
+    email: str
+    roles: list[str]
+    balance_minutes: int
+    # Whether they earn and pay credits, so that hours can be logged for them.
+    earns: bool
+    is_viewer: bool
+
+
+@dataclass(frozen=True)
+class MembersPage:
+    """The members matching a search, the first MEMBERS_SHOWN of them by name."""
+
+    bank: TimeBank
+    viewer: Membership
+    rows: list[MemberRow]
+    # Whether more members match than are shown.
+    more: bool
+
+
+@bp.get("/banks/<slug>/members")
+@login_required
+def members(slug: str) -> str | tuple[str, int]:
+    """Find members by name or email; a broker or time-bank admin does."""
+    form = Form(MemberSearch(), {"q": request.args.get("q", "")})
+    try:
+        search = MemberSearch().load({"q": form.values["q"].strip()})["q"]
+    except ValidationError as error:
+        form.errors = {"q": str(error.messages_dict["q"][0])}
+        search = ""
+    page = run_use_case(
+        lambda session: _members_page(session, slug=slug, search=search)
+    )
+    html = render_template(
+        "people/members.html",
+        page=page,
+        form=form,
+        search=search,
+        bank=page.bank,
+        viewer=page.viewer,
+    )
+    return (html, 422) if form.errors else html
+
+
+def _members_page(session: Session, *, slug: str, search: str) -> MembersPage:
+    bank, viewer = enter_time_bank(session, actor=current_user, slug=slug)
+    require_role(session, actor=current_user, time_bank_id=bank.id, roles=STAFF)
+    found = list_members(
+        session, time_bank_id=bank.id, search=search, limit=MEMBERS_SHOWN + 1
+    )
+    conn = session.connection()
+    return MembersPage(
+        bank=bank,
+        viewer=viewer,
+        rows=[
+            MemberRow(
+                member_id=member.id,
+                name=user.name,
+                email=user.email,
+                roles=[
+                    name for role, name in ROLE_NAMES.items() if member.has_role(role)
+                ],
+                balance_minutes=ledger.get_account(
+                    conn, member.account_id
+                ).balance_minutes,
+                earns=member.has_role(Role.MEMBER),
+                is_viewer=member.id == viewer.id,
+            )
+            for member, user in found[:MEMBERS_SHOWN]
+        ],
+        more=len(found) > MEMBERS_SHOWN,
+    )
+
+
+class NewPasswordForm(FormSchema):
+    password = text("the new password")
+    password_again = text("the new password again")
+
+    @validates_schema
+    def typed_alike(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("password_again", data.get("password")) != data.get("password"):
+            raise ValidationError(
+                "The two passwords are not the same: type the new password twice.",
+                "password_again",
+            )
+
+
+@dataclass(frozen=True)
+class ResetPasswordPage:
+    """Whose password is reset."""
+
+    bank: TimeBank
+    viewer: Membership
+    member: Membership
+    name: str
+
+
+@bp.route(
+    f"/banks/<slug>/members/<int(max={LARGEST_ID}):member_id>/password",
+    methods=["GET", "POST"],
+)
+@login_required
+def reset_password_form(slug: str, member_id: int) -> str | Response | tuple[str, int]:
+    """Give a member a new password, to hand to them in person."""
+    page = run_use_case(
+        lambda session: _reset_page(session, slug=slug, member_id=member_id)
+    )
+    if request.method == "GET":
+        return render_template(
+            "people/reset_password.html",
+            **_reset_context(page, Form(NewPasswordForm())),
+        )
+    form = Form.posted(NewPasswordForm())
+    # The request's fingerprint is stored, so the passwords stay out of it.
+    form.values.pop("password", None)
+    form.values.pop("password_again", None)
+    if not form.errors:
+        try:
+            return redirect(
+                form.submit_once(lambda session: _reset(session, page, form))
+            )
+        except (TimebankError, LedgerError) as error:
+            form.refuse(error, {WeakPassword: "password"})
+    return render_template(
+        "people/reset_password.html", **_reset_context(page, form)
+    ), 422
+
+
+def _reset_context(page: ResetPasswordPage, form: Form) -> dict[str, object]:
+    return {
+        "page": page,
+        "form": form,
+        "shortest": MIN_PASSWORD_LENGTH,
+        "bank": page.bank,
+        "viewer": page.viewer,
+    }
+
+
+def _reset_page(session: Session, *, slug: str, member_id: int) -> ResetPasswordPage:
+    bank, viewer = enter_time_bank(session, actor=current_user, slug=slug)
+    require_role(session, actor=current_user, time_bank_id=bank.id, roles=STAFF)
+    member = get_member(session, time_bank_id=bank.id, member_id=member_id)
+    return ResetPasswordPage(
+        bank=bank,
+        viewer=viewer,
+        member=member,
+        name=session.get_one(User, member.user_id).name,
+    )
+
+
+def _reset(session: Session, page: ResetPasswordPage, form: Form) -> Done:
+    reset_password(
+        session,
+        actor=current_user,
+        time_bank_id=page.bank.id,
+        member_id=page.member.id,
+        password=form.data["password"],
+    )
+    return Done(
+        url_for("people.members", slug=page.bank.slug),
+        f"{page.name} has a new password. Give it to them in person, not by "
+        "email or message; they are signed out wherever they were signed in.",
+    )

@@ -1,5 +1,161 @@
-"""Web pages of reversals."""
+"""The form to reverse a posted entry: a broker sees it, and says why."""
 
-from flask import Blueprint
+from dataclasses import dataclass
+
+from flask import Blueprint, render_template, request, url_for
+from flask import redirect as redirect_to
+from flask_login import current_user, login_required
+from marshmallow import ValidationError, fields, validate
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
+
+import ledger
+from ledger.errors import LedgerError
+from timebank.accounts.services import account_labels
+from timebank.banks.models import TimeBank
+from timebank.banks.services import enter_time_bank
+from timebank.durations import format_minutes
+from timebank.errors import InvalidText, ReasonRequired, TimebankError, UnknownEntry
+from timebank.forms import Done, Form, FormSchema, text
+from timebank.people.models import Membership, Role
+from timebank.people.services import require_role
+from timebank.unit_of_work import run_use_case
+
+from .services import reverse_entry
 
 bp = Blueprint("reversals", __name__, url_prefix="/banks/<slug>")
+
+# The largest id a column holds; a larger number names no entry.
+LARGEST_ID = 2**63 - 1
+KIND_NAMES = {
+    "earn": "Earned",
+    "spend": "Spent",
+    "gift": "Gift",
+    "exchange": "Exchange",
+    "adjustment": "Adjustment",
+    "reversal": "Reversal",
+}
+
+
+class ReversalForm(FormSchema):
+    reason = text("why the entry is reversed")
+
+
+class ReturnTo(FormSchema):
+    """Where to go afterwards: the account of member_id, or else the queue."""
+
+    member_id = fields.Integer(
+        load_default=None, validate=validate.Range(min=1, max=LARGEST_ID)
+    )
+
+
+# Where each of the service's refusals is shown on the form.
+FIELDS_OF_ERRORS: dict[type[Exception], str] = {
+    ReasonRequired: "reason",
+    InvalidText: "reason",
+}
+
+
+@dataclass(frozen=True)
+class PostingLine:
+    """Minutes into (positive) or out of (negative) a named account."""
+
+    account: str
+    minutes: int
+
+
+@dataclass(frozen=True)
+class ReversalPage:
+    """The entry to reverse, with the accounts it moved minutes between."""
+
+    bank: TimeBank
+    viewer: Membership
+    entry: ledger.Transaction
+    kind: str
+    minutes: int
+    postings: list[PostingLine]
+
+
+@bp.route(
+    f"/entries/<int(max={LARGEST_ID}):transaction_id>/reverse",
+    methods=["GET", "POST"],
+)
+@login_required
+def reverse_entry_form(
+    slug: str, transaction_id: int
+) -> str | Response | tuple[str, int]:
+    """Reverse a posted entry of the time bank, saying why; a broker does."""
+    page = run_use_case(
+        lambda session: _page(session, slug=slug, transaction_id=transaction_id)
+    )
+    if request.method == "GET":
+        return render_template(
+            "reversals/reverse.html", **_context(page, Form(ReversalForm()))
+        )
+    form = Form.posted(ReversalForm())
+    if not form.errors:
+        try:
+            return redirect_to(
+                form.submit_once(lambda session: _reverse(session, page, form))
+            )
+        except (TimebankError, LedgerError) as error:
+            form.refuse(error, FIELDS_OF_ERRORS)
+    return render_template("reversals/reverse.html", **_context(page, form)), 422
+
+
+def _context(page: ReversalPage, form: Form) -> dict[str, object]:
+    return {
+        "page": page,
+        "form": form,
+        "back": _back(page.bank),
+        "bank": page.bank,
+        "viewer": page.viewer,
+    }
+
+
+def _page(session: Session, *, slug: str, transaction_id: int) -> ReversalPage:
+    bank, viewer = enter_time_bank(session, actor=current_user, slug=slug)
+    require_role(session, actor=current_user, time_bank_id=bank.id, roles=[Role.BROKER])
+    entry = ledger.get_transaction(session.connection(), transaction_id)
+    if entry.book_id != bank.book_id:
+        raise UnknownEntry(f"There is no entry {transaction_id} in this time bank.")
+    labels = account_labels(session, {posting.account_id for posting in entry.postings})
+    return ReversalPage(
+        bank=bank,
+        viewer=viewer,
+        entry=entry,
+        kind=KIND_NAMES[entry.kind],
+        minutes=sum(p.minutes for p in entry.postings if p.minutes > 0),
+        postings=[
+            PostingLine(labels[posting.account_id], posting.minutes)
+            for posting in sorted(entry.postings, key=lambda p: p.minutes)
+        ],
+    )
+
+
+def _back(bank: TimeBank) -> str:
+    """Return the account the broker came from, or else the queue."""
+    try:
+        member_id = ReturnTo().load(request.args.to_dict())["member_id"]
+    except ValidationError:
+        member_id = None
+    if member_id is None:
+        return url_for("approvals.queue", slug=bank.slug)
+    return url_for("accounts.member_dashboard", slug=bank.slug, member_id=member_id)
+
+
+def _reverse(session: Session, page: ReversalPage, form: Form) -> Done:
+    reverse_entry(
+        session,
+        actor=current_user,
+        time_bank_id=page.bank.id,
+        transaction_id=page.entry.id,
+        reason=form.data["reason"],
+    )
+    day = page.entry.service_date
+    return Done(
+        _back(page.bank),
+        f"Reversed entry {page.entry.id} ({page.kind.lower()}, "
+        f"{format_minutes(page.minutes)} on {day.day} {day:%b %Y}): "
+        "its minutes went back where they came from.",
+    )

@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from . import commands, config, database, error_pages, health, home
 from .accounts import views as accounts
@@ -12,6 +13,7 @@ from .banks import views as banks
 from .durations import format_minutes
 from .exchanges import views as exchanges
 from .extensions import csrf, login_manager
+from .forms import LARGEST_ID
 from .gifts import views as gifts
 from .hour_logs import views as hour_logs
 from .organisations import views as organisations
@@ -20,6 +22,13 @@ from .reversals import views as reversals
 from .spending import views as spending
 
 PROJECT = Path(__file__).resolve().parent.parent
+
+
+class IdConverter(IntegerConverter):
+    """A row's id in a URL: a larger number than a column holds is not found."""
+
+    def __init__(self, map: Any) -> None:
+        super().__init__(map, min=1, max=LARGEST_ID)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -35,6 +44,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config is not None:
         app.config.from_mapping(test_config)
 
+    app.url_map.converters["id"] = IdConverter
     database.init_app(app)
     commands.init_app(app)
     login_manager.init_app(app)

@@ -42,7 +42,7 @@ def dashboard(slug: str) -> str:
     return _render(overview, viewer)
 
 
-@bp.get("/members/<int:member_id>/")
+@bp.get("/members/<id:member_id>/")
 @login_required
 def member_dashboard(slug: str, member_id: int) -> str:
     """Show a member's account to them, or to a broker of their time bank."""
@@ -150,7 +150,7 @@ def history(slug: str) -> str | tuple[str, int]:
     return _history(slug, member_id=None)
 
 
-@bp.get("/members/<int:member_id>/history")
+@bp.get("/members/<id:member_id>/history")
 @login_required
 def member_history(slug: str, member_id: int) -> str | tuple[str, int]:
     """Show a member's entries to them, or to a broker of their time bank."""

@@ -350,7 +350,7 @@ def _render_member(page: MemberPage, **sent: Form) -> str:
     )
 
 
-@bp.get("/admin/members/<int:member_id>")
+@bp.get("/admin/members/<id:member_id>")
 @login_required
 def member_page(slug: str, member_id: int) -> str:
     """Show a member's roles and account, with the forms to change them."""
@@ -377,7 +377,7 @@ def _member_form(
     return _render_member(page, **{name: form}), 422
 
 
-@bp.post("/admin/members/<int:member_id>/roles/grant")
+@bp.post("/admin/members/<id:member_id>/roles/grant")
 @login_required
 def grant_role_form(slug: str, member_id: int) -> Response | tuple[str, int]:
     """Grant a member a role, saying why."""
@@ -404,7 +404,7 @@ def grant_role_form(slug: str, member_id: int) -> Response | tuple[str, int]:
     )
 
 
-@bp.post("/admin/members/<int:member_id>/roles/revoke")
+@bp.post("/admin/members/<id:member_id>/roles/revoke")
 @login_required
 def revoke_role_form(slug: str, member_id: int) -> Response | tuple[str, int]:
     """Take a role from a member, saying why."""
@@ -431,7 +431,7 @@ def revoke_role_form(slug: str, member_id: int) -> Response | tuple[str, int]:
     )
 
 
-@bp.post("/admin/members/<int:member_id>/floor")
+@bp.post("/admin/members/<id:member_id>/floor")
 @login_required
 def set_floor_form(slug: str, member_id: int) -> Response | tuple[str, int]:
     """Change how far below zero a member's balance may go, saying why."""
@@ -461,7 +461,7 @@ def set_floor_form(slug: str, member_id: int) -> Response | tuple[str, int]:
     )
 
 
-@bp.post("/admin/members/<int:member_id>/freeze")
+@bp.post("/admin/members/<id:member_id>/freeze")
 @login_required
 def freeze_form(slug: str, member_id: int) -> Response | tuple[str, int]:
     """Freeze a member's account, saying why."""
@@ -486,7 +486,7 @@ def freeze_form(slug: str, member_id: int) -> Response | tuple[str, int]:
     )
 
 
-@bp.post("/admin/members/<int:member_id>/unfreeze")
+@bp.post("/admin/members/<id:member_id>/unfreeze")
 @login_required
 def unfreeze_form(slug: str, member_id: int) -> Response | tuple[str, int]:
     """Open a member's frozen account again, saying why."""
@@ -511,7 +511,7 @@ def unfreeze_form(slug: str, member_id: int) -> Response | tuple[str, int]:
     )
 
 
-@bp.post("/admin/members/<int:member_id>/organisations")
+@bp.post("/admin/members/<id:member_id>/organisations")
 @login_required
 def appoint_form(slug: str, member_id: int) -> Response | tuple[str, int]:
     """Make a member an admin of an organisation, saying why."""

@@ -63,7 +63,7 @@ class HourLogPage:
 
 
 @bp.route("/log-hours", methods=["GET", "POST"])
-@bp.route("/members/<int:member_id>/log-hours", methods=["GET", "POST"])
+@bp.route("/members/<id:member_id>/log-hours", methods=["GET", "POST"])
 @login_required
 def log_hours_form(
     slug: str, member_id: int | None = None

@@ -85,7 +85,7 @@ def directory(slug: str) -> str:
     )
 
 
-@bp.get("/organisations/<int:organisation_id>")
+@bp.get("/organisations/<id:organisation_id>")
 @login_required
 def organisation_page(slug: str, organisation_id: int) -> str:
     """Show an organisation's account, volunteers, hours and activities."""
@@ -120,9 +120,7 @@ class ActivityPage:
     organisation: Organisation
 
 
-@bp.route(
-    "/organisations/<int:organisation_id>/activities/new", methods=["GET", "POST"]
-)
+@bp.route("/organisations/<id:organisation_id>/activities/new", methods=["GET", "POST"])
 @login_required
 def add_activity_form(
     slug: str, organisation_id: int

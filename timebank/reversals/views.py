@@ -16,7 +16,7 @@ from timebank.banks.models import TimeBank
 from timebank.banks.services import enter_time_bank
 from timebank.durations import format_minutes
 from timebank.errors import InvalidText, ReasonRequired, TimebankError, UnknownEntry
-from timebank.forms import Done, Form, FormSchema, text
+from timebank.forms import LARGEST_ID, Done, Form, FormSchema, text
 from timebank.people.models import Membership, Role
 from timebank.people.services import require_role
 from timebank.unit_of_work import run_use_case
@@ -25,8 +25,7 @@ from .services import reverse_entry
 
 bp = Blueprint("reversals", __name__, url_prefix="/banks/<slug>")
 
-# The largest id a column holds; a larger number names no entry.
-LARGEST_ID = 2**63 - 1
+
 KIND_NAMES = {
     "earn": "Earned",
     "spend": "Spent",
@@ -77,7 +76,7 @@ class ReversalPage:
 
 
 @bp.route(
-    f"/entries/<int(max={LARGEST_ID}):transaction_id>/reverse",
+    "/entries/<id:transaction_id>/reverse",
     methods=["GET", "POST"],
 )
 @login_required

@@ -25,7 +25,7 @@ from timebank.errors import (
 from timebank.forms import Done, DurationForm, Form, calendar_date, choice, text
 from timebank.organisations.services import list_organisations
 from timebank.people.models import Membership, User
-from timebank.people.services import get_paying_member
+from timebank.people.services import acts_for, get_paying_member
 from timebank.unit_of_work import run_use_case
 
 from .services import log_hours
@@ -90,11 +90,12 @@ def _context(page: HourLogPage, form: Form) -> dict[str, object]:
 
 def _page(session: Session, *, slug: str, member_id: int | None) -> HourLogPage:
     bank, membership = enter_time_bank(session, actor=current_user, slug=slug)
-    member = (
-        membership
-        if member_id is None
-        else get_paying_member(session, time_bank_id=bank.id, member_id=member_id)
+    member = get_paying_member(
+        session,
+        time_bank_id=bank.id,
+        member_id=membership.id if member_id is None else member_id,
     )
+    acts_for(session, actor=current_user, member=member, what="log their hours")
     return HourLogPage(
         bank=bank,
         viewer=membership,

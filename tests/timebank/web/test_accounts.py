@@ -226,3 +226,16 @@ def test_history_asks_a_visitor_to_sign_in(
     page = browser.get(f"/banks/{riverside.slug}/history")
     assert page.status_code == 302
     assert "/sign-in" in page.location
+
+
+def test_a_broker_may_reverse_a_members_entry_from_their_account(
+    engine: Engine, riverside: Riverside, browser_for: Callable[[User], Browser]
+) -> None:
+    log = earn(engine, riverside, riverside.ana, 60)
+    link = f"/banks/{riverside.slug}/entries/{log.transaction_id}/reverse"
+    broker_view = browser_for(riverside.broker).get(
+        f"/banks/{riverside.slug}/members/{riverside.ana_id}/"
+    )
+    own_view = browser_for(riverside.ana).get(f"/banks/{riverside.slug}/")
+    assert link in broker_view.get_data(as_text=True)
+    assert link not in own_view.get_data(as_text=True)

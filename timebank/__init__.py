@@ -51,6 +51,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     error_pages.init_app(app)
     app.jinja_env.filters["duration"] = format_minutes
+    # Pages small enough for a slow phone connection: no blank lines from tags.
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
     for feature in (
         home,
         health,

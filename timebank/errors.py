@@ -98,6 +98,10 @@ class AlreadyDecided(TimebankError):
     """A pending hour log, exchange or gift is approved or rejected once."""
 
 
+class ItemRefused(TimebankError):
+    """Items decided together are decided all or none: one refused refuses all."""
+
+
 class ReasonRequired(TimebankError):
     """A rejection, reversal, floor change or role change says why."""
 

@@ -1,9 +1,10 @@
 """The web forms' common steps: parse with a schema, show errors, submit once.
 
-A view parses the posted fields with a marshmallow schema, which checks their
-shape (a whole number, a date); the service it then calls checks the rules.
-Either kind of error is shown beside the field it concerns. Every form holds
-a request key, so that sending it twice records it once.
+A view parses the posted fields (or a search's query string) with a
+marshmallow schema, which checks their shape (a whole number, a date); the
+service it then calls checks the rules. Either kind of error is shown beside
+the field it concerns. Every form holds a request key, so that sending it
+twice records it once.
 """
 
 import json
@@ -16,9 +17,11 @@ from flask import flash, request
 from flask_login import current_user
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate
 from sqlalchemy.orm import Session
+from werkzeug.datastructures import MultiDict
 
-from ledger.errors import AccountClosed, AccountFrozen, InsufficientCredit
+from ledger.errors import AccountClosed, AccountFrozen, InsufficientCredit, LedgerError
 from timebank.durations import format_minutes
+from timebank.errors import MakerChecker, NotPermitted, TimebankError
 from timebank.idempotency.services import run_once
 from timebank.unit_of_work import run_use_case
 
@@ -136,24 +139,48 @@ def message_for(error: Exception) -> str:
 
 
 class Form:
-    """A form as the template shows it: the values sent, and an error per field."""
+    """A form as the template shows it: the values sent, and an error per field.
+
+    A field the schema declares a list (``fields.List``, such as a group of
+    checkboxes) keeps every value sent, in ``lists``; any other field keeps
+    one, in ``values``.
+    """
 
     def __init__(self, schema: Schema, values: Mapping[str, str] | None = None):
         self.schema = schema
         self.values: dict[str, str] = dict(values or {})
         self.values.setdefault(REQUEST_KEY, new_request_key())
+        self.lists: dict[str, list[str]] = {}
         self.errors: dict[str, str] = {}
         self.data: dict[str, Any] = {}
 
     @classmethod
     def posted(cls, schema: Schema) -> "Form":
         """Return the form as posted, parsed: check ``errors`` before using data."""
-        form = cls(schema, request.form.to_dict())
-        raw = {
+        return cls._parsed(schema, request.form)
+
+    @classmethod
+    def queried(cls, schema: Schema) -> "Form":
+        """Return a GET form (a search, filters) as its query string sends it."""
+        return cls._parsed(schema, request.args)
+
+    @classmethod
+    def _parsed(cls, schema: Schema, sent: MultiDict[str, str]) -> "Form":
+        many = _list_fields(schema)
+        form = cls(
+            schema, {name: value for name, value in sent.items() if name not in many}
+        )
+        form.lists = {
+            name: [value.strip() for value in sent.getlist(name) if value.strip()]
+            for name in many
+        }
+        # An empty field is a missing one, so that it gets the field's own message.
+        raw: dict[str, str | list[str]] = {
             name: value.strip()
             for name, value in form.values.items()
             if name not in NOT_REQUEST_FIELDS and value.strip() != ""
         }
+        raw.update((name, values) for name, values in form.lists.items() if values)
         try:
             form.data = schema.load(raw)
         except ValidationError as error:
@@ -173,6 +200,28 @@ class Form:
                 return
         self.errors["form"] = message_for(error)
 
+    def submit(
+        self, work: Callable[[Session], Done], fields_of: Mapping[type[Exception], str]
+    ) -> str | None:
+        """Run work once if the form parsed; return where to go next, or None.
+
+        None means the form is shown again, with the service's refusal beside
+        the field it concerns. A refusal for the viewer's role is no mistake in
+        the form: it is the forbidden page. Maker-checker's is shown on the
+        form, since someone else may do what the viewer may not.
+        """
+        if self.errors:
+            return None
+        try:
+            return self.submit_once(work)
+        except MakerChecker as error:
+            self.refuse(error, fields_of)
+        except NotPermitted:
+            raise
+        except (TimebankError, LedgerError) as error:
+            self.refuse(error, fields_of)
+        return None
+
     def submit_once(self, work: Callable[[Session], Done]) -> str:
         """Run work once for this form's request key; return where to go next.
 
@@ -181,7 +230,7 @@ class Form:
         """
         request_fields = {
             name: value
-            for name, value in self.values.items()
+            for name, value in {**self.values, **self.lists}.items()
             if name not in NOT_REQUEST_FIELDS
         }
         outcome = run_use_case(
@@ -199,6 +248,15 @@ class Form:
         else:
             flash(done.message)
         return done.url
+
+
+def _list_fields(schema: Schema) -> set[str]:
+    """Return the names under which the fields declared as lists are sent."""
+    return {
+        field.data_key or name
+        for name, field in schema.fields.items()
+        if isinstance(field, fields.List)
+    }
 
 
 def _as_dict(messages: Any) -> dict[str, Any]:

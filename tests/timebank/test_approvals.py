@@ -6,13 +6,12 @@ from sqlalchemy.orm import Session
 from timebank.approvals.services import (
     ItemKind,
     ItemRef,
-    ItemRefused,
     decide_pending,
     pending_queue,
 )
 from timebank.audit.services import list_events
 from timebank.decisions import Decision
-from timebank.errors import NotPermitted, ReasonRequired
+from timebank.errors import ItemRefused, NotPermitted, ReasonRequired
 from timebank.exchanges.models import Exchange
 from timebank.exchanges.services import record_exchange
 from timebank.gifts.models import Gift

@@ -12,7 +12,6 @@ from timebank.banks.services import (
     change_settings,
     enrol_person,
     member_details,
-    member_roster,
     open_time_bank,
 )
 from timebank.errors import (
@@ -108,64 +107,10 @@ def test_an_admin_changes_the_settings_and_the_change_is_audited(
     )
 
 
-def test_the_roster_lists_members_by_name_with_their_accounts(
-    engine: Engine, riverside: Riverside
-) -> None:
-    earn(engine, riverside, riverside.ana, 90)
-    roster = run(
-        engine,
-        lambda s: member_roster(
-            s, actor=riverside.admin, time_bank_id=riverside.bank_id
-        ),
-    )
-    assert [row.name for row in roster.rows] == [
-        "Ada Admin",
-        "Ana",
-        "Bea Broker",
-        "Ben",
-        "Cai Charity",
-    ]
-    ana = roster.rows[1]
-    assert (ana.membership.id, ana.account.balance_minutes, ana.account.status) == (
-        riverside.ana_id,
-        90,
-        "open",
-    )
-    assert not roster.more
-
-
-def test_the_roster_shows_at_most_a_page_and_says_there_are_more(
-    engine: Engine, riverside: Riverside
-) -> None:
-    def roster_of(search: str, limit: int) -> list[str]:
-        roster = run(
-            engine,
-            lambda s: member_roster(
-                s,
-                actor=riverside.admin,
-                time_bank_id=riverside.bank_id,
-                search=search,
-                limit=limit,
-            ),
-        )
-        return [row.name for row in roster.rows] + (["more"] if roster.more else [])
-
-    assert roster_of("", 2) == ["Ada Admin", "Ana", "more"]
-    assert roster_of("b", 5) == ["Bea Broker", "Ben"]
-
-
-def test_only_a_time_bank_admin_reads_the_roster_and_the_audit_trail(
+def test_only_a_time_bank_admin_reads_the_audit_trail(
     engine: Engine, riverside: Riverside
 ) -> None:
     for actor in (riverside.broker, riverside.ana, open_riverside(engine).admin):
-        assert_refused(
-            engine,
-            lambda s, actor=actor: member_roster(  # type: ignore[misc]
-                s, actor=actor, time_bank_id=riverside.bank_id
-            ),
-            NotPermitted,
-            "time bank admin",
-        )
         assert_refused(
             engine,
             lambda s, actor=actor: audit_trail(  # type: ignore[misc]

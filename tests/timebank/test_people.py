@@ -16,15 +16,18 @@ from timebank.errors import (
     MakerChecker,
     NotPermitted,
     ReasonRequired,
+    UnknownMember,
     WeakPassword,
 )
 from timebank.hour_logs.services import approve_hour_log
-from timebank.people.models import Role, User
+from timebank.people.models import Membership, Role, User
 from timebank.people.services import (
     check_password,
     find_user_by_email,
     freeze_member,
+    get_member_for_staff,
     grant_role,
+    member_roster,
     membership_of,
     register_user,
     set_member_floor,
@@ -37,6 +40,7 @@ from .factories import (
     balance,
     earn,
     log_for,
+    open_riverside,
     run,
     snapshot,
 )
@@ -85,6 +89,88 @@ def test_bad_registrations_are_refused_and_change_nothing(engine: Engine) -> Non
             error,
             message,
         )
+
+
+def test_the_roster_lists_members_by_name_with_their_accounts(
+    engine: Engine, riverside: Riverside
+) -> None:
+    earn(engine, riverside, riverside.ana, 90)
+    for reader in (riverside.admin, riverside.broker):
+        roster = run(
+            engine,
+            lambda s, reader=reader: member_roster(  # type: ignore[misc]
+                s, actor=reader, time_bank_id=riverside.bank_id
+            ),
+        )
+        assert [row.name for row in roster.rows] == [
+            "Ada Admin",
+            "Ana",
+            "Bea Broker",
+            "Ben",
+            "Cai Charity",
+        ]
+        ana = roster.rows[1]
+        assert (ana.membership.id, ana.email) == (riverside.ana_id, riverside.ana.email)
+        assert (ana.account.balance_minutes, ana.account.status) == (90, "open")
+        assert not roster.more
+
+
+def test_the_roster_shows_at_most_a_page_and_says_there_are_more(
+    engine: Engine, riverside: Riverside
+) -> None:
+    def roster_of(search: str, limit: int) -> list[str]:
+        roster = run(
+            engine,
+            lambda s: member_roster(
+                s,
+                actor=riverside.broker,
+                time_bank_id=riverside.bank_id,
+                search=search,
+                limit=limit,
+            ),
+        )
+        return [row.name for row in roster.rows] + (["more"] if roster.more else [])
+
+    assert roster_of("", 2) == ["Ada Admin", "Ana", "more"]
+    assert roster_of("b", 5) == ["Bea Broker", "Ben"]
+    assert roster_of(riverside.ana.email.upper(), 5) == ["Ana"]
+
+
+def test_only_a_broker_or_admin_of_the_time_bank_reads_the_roster(
+    engine: Engine, riverside: Riverside
+) -> None:
+    for actor in (riverside.ana, open_riverside(engine).admin):
+        assert_refused(
+            engine,
+            lambda s, actor=actor: member_roster(  # type: ignore[misc]
+                s, actor=actor, time_bank_id=riverside.bank_id
+            ),
+            NotPermitted,
+            "broker or time bank admin",
+        )
+
+
+def test_a_broker_or_admin_looks_up_a_member_of_their_own_time_bank_only(
+    engine: Engine, riverside: Riverside
+) -> None:
+    elsewhere = open_riverside(engine)
+
+    def look_up(
+        actor: User, member_id: int
+    ) -> Callable[[Session], tuple[Membership, User]]:
+        return lambda s: get_member_for_staff(
+            s, actor=actor, time_bank_id=riverside.bank_id, member_id=member_id
+        )
+
+    for reader in (riverside.admin, riverside.broker):
+        member, user = run(engine, look_up(reader, riverside.ben_id))
+        assert (member.id, user.id) == (riverside.ben_id, riverside.ben.id)
+    assert_refused(
+        engine, look_up(riverside.ana, riverside.ben_id), NotPermitted, "Only a broker"
+    )
+    assert_refused(
+        engine, look_up(riverside.broker, elsewhere.ben_id), UnknownMember, "no member"
+    )
 
 
 def test_a_member_has_an_account_with_the_banks_default_floor(

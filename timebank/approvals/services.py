@@ -21,6 +21,7 @@ from ledger.errors import LedgerError
 from timebank.decisions import Decision
 from timebank.durations import format_minutes
 from timebank.errors import (
+    ItemRefused,
     MakerChecker,
     NotPermitted,
     TimebankError,
@@ -90,14 +91,6 @@ class Queue:
     total: int
     # Whether the viewer decides everything (a broker), or only hour logs.
     all_kinds: bool
-
-
-class ItemRefused(TimebankError):
-    """Many items are decided all or none: one refused item refuses them all."""
-
-    def __init__(self, message: str, *, item: ItemRef):
-        super().__init__(message)
-        self.item = item
 
 
 def pending_queue(
@@ -193,8 +186,7 @@ def decide_pending(
             )
         except (TimebankError, LedgerError) as error:
             raise ItemRefused(
-                f"Nothing was decided, because of {_name(session, item)}: {error}",
-                item=item,
+                f"Nothing was decided, because of {_name(session, item)}: {error}"
             ) from error
         decided.append(item)
     return decided

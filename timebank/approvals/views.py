@@ -4,18 +4,17 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, render_template, url_for
 from flask import redirect as redirect_to
 from flask_login import current_user, login_required
 from marshmallow import ValidationError, fields, validate
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from ledger.errors import LedgerError
 from timebank.banks.models import TimeBank
 from timebank.banks.services import enter_time_bank
 from timebank.decisions import Decision
-from timebank.errors import InvalidText, ReasonRequired, TimebankError
+from timebank.errors import InvalidText, ReasonRequired
 from timebank.forms import Done, Form, FormSchema, text
 from timebank.people.models import Membership
 from timebank.unit_of_work import run_use_case
@@ -35,25 +34,23 @@ ITEM = re.compile(r"(hour_log|exchange|gift):([1-9][0-9]{0,17})")
 DECISIONS = {"approve": Decision.APPROVED, "reject": Decision.REJECTED}
 
 
-class TickedItems(fields.Field[list[ItemRef]]):
-    """The items ticked in the queue, each sent as its kind and id: "gift:5"."""
+class QueueItem(fields.Field[ItemRef]):
+    """An item ticked in the queue, sent as its kind and id: "gift:5"."""
 
     def _deserialize(
         self, value: Any, attr: str | None, data: Any, **kwargs: Any
-    ) -> list[ItemRef]:
-        if not isinstance(value, list) or not value:
-            raise ValidationError(CHOOSE_ITEMS)
-        items = []
-        for sent in value:
-            match = ITEM.fullmatch(sent) if isinstance(sent, str) else None
-            if match is None:
-                raise ValidationError(UNKNOWN_ITEM)
-            items.append(ItemRef(ItemKind(match[1]), int(match[2])))
-        return items
+    ) -> ItemRef:
+        match = ITEM.fullmatch(value) if isinstance(value, str) else None
+        if match is None:
+            raise ValidationError(UNKNOWN_ITEM)
+        return ItemRef(ItemKind(match[1]), int(match[2]))
 
 
 class DecisionForm(FormSchema):
-    item = TickedItems(required=True, error_messages={"required": CHOOSE_ITEMS})
+    # The queue sends "item" once for each item ticked; none ticked, none sent.
+    item = fields.List(
+        QueueItem(), required=True, error_messages={"required": CHOOSE_ITEMS}
+    )
     decision = fields.String(
         required=True,
         validate=validate.OneOf(DECISIONS, error=CHOOSE_DECISION),
@@ -93,45 +90,18 @@ def queue(slug: str) -> str:
 def decide(slug: str) -> Response | tuple[str, int]:
     """Approve or reject the items ticked, all of them or none."""
     page = run_use_case(lambda session: _page(session, slug=slug))
-    form = _posted_decision()
-    if not form.errors:
-        try:
-            return redirect_to(
-                form.submit_once(lambda session: _decide(session, page, form))
-            )
-        except (TimebankError, LedgerError) as error:
-            form.refuse(error, FIELDS_OF_ERRORS)
+    form = Form.posted(DecisionForm())
+    done = form.submit(lambda session: _decide(session, page, form), FIELDS_OF_ERRORS)
+    if done is not None:
+        return redirect_to(done)
     return render_template("approvals/queue.html", **_context(page, form)), 422
-
-
-def _posted_decision() -> Form:
-    """Return the decision as posted, with every item ticked.
-
-    Form.posted keeps one value of each field, and the queue sends "item"
-    once for each item ticked. The form's values hold them all, so that the
-    request's fingerprint covers every item.
-    """
-    ticked = request.form.getlist("item")
-    form = Form(DecisionForm(), {**request.form.to_dict(), "item": " ".join(ticked)})
-    sent = {
-        name: form.values[name].strip()
-        for name in ("decision", "reason")
-        if form.values.get(name, "").strip()
-    }
-    try:
-        form.data = form.schema.load({**sent, "item": ticked})
-    except ValidationError as error:
-        form.errors = {
-            name: str(messages[0]) for name, messages in error.messages_dict.items()
-        }
-    return form
 
 
 def _context(page: QueuePage, form: Form) -> dict[str, object]:
     return {
         "page": page,
         "form": form,
-        "ticked": set(form.values.get("item", "").split()),
+        "ticked": set(form.lists.get("item", [])),
         "bank": page.bank,
         "viewer": page.viewer,
     }

@@ -1,8 +1,8 @@
 """Opening a time bank, changing its settings, and what its admins read.
 
-A time-bank admin sees the members with their roles and accounts, enrols
-people, and reads the audit trail; a broker may open a member's page too,
-to change their floor.
+A time-bank admin enrols people and reads the audit trail. A broker or an
+admin reads a member's page, to change the member's floor; an admin also
+changes their roles and freezes their account there.
 """
 
 import json
@@ -24,12 +24,12 @@ from timebank.organisations.models import Organisation, OrganisationAdmin
 from timebank.organisations.services import list_organisations
 from timebank.people.models import Membership, Role, User
 from timebank.people.services import (
+    STAFF,
     check_floor,
     enrol_member,
     find_user_by_email,
     get_member,
     get_time_bank,
-    list_members,
     membership_of,
     normalise_email,
     open_membership,
@@ -263,56 +263,6 @@ def require_time_bank_admin(
     )
 
 
-# The most members one page lists; a search narrows a longer list.
-MEMBERS_SHOWN = 50
-
-
-@dataclass(frozen=True)
-class MemberRow:
-    """A member as the admin's list shows them: who, roles, and account."""
-
-    membership: Membership
-    name: str
-    email: str
-    account: ledger.Account
-
-
-@dataclass(frozen=True)
-class Roster:
-    """Members by name, as many as one page shows, and whether there are more."""
-
-    rows: list[MemberRow]
-    more: bool
-
-
-def member_roster(
-    session: Session,
-    *,
-    actor: User,
-    time_bank_id: int,
-    search: str = "",
-    limit: int = MEMBERS_SHOWN,
-) -> Roster:
-    """Return a time bank's members whose name or email holds search; admins see."""
-    require_time_bank_admin(session, actor=actor, time_bank_id=time_bank_id)
-    found = list_members(
-        session, time_bank_id=time_bank_id, search=search, limit=limit + 1
-    )
-    conn = session.connection()
-    return Roster(
-        rows=[
-            MemberRow(
-                membership=membership,
-                name=user.name,
-                email=user.email,
-                account=ledger.get_account(conn, membership.account_id),
-            )
-            for membership, user in found[:limit]
-        ],
-        more=len(found) > limit,
-    )
-
-
 @dataclass(frozen=True)
 class AuditLine:
     """One event of the audit trail in words: who, when, what, why."""
@@ -373,12 +323,7 @@ def member_details(
     session: Session, *, actor: User, time_bank_id: int, member_id: int
 ) -> MemberDetails:
     """Return a member's roles, account and history; an admin or a broker reads."""
-    viewer = require_role(
-        session,
-        actor=actor,
-        time_bank_id=time_bank_id,
-        roles=[Role.BROKER, Role.TIME_BANK_ADMIN],
-    )
+    viewer = require_role(session, actor=actor, time_bank_id=time_bank_id, roles=STAFF)
     membership = get_member(session, time_bank_id=time_bank_id, member_id=member_id)
     events = list_events(
         session,

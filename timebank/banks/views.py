@@ -1,4 +1,4 @@
-"""A time bank's admin pages: members, enrolment, settings, organisations, audit.
+"""A time bank's admin pages: each member's, enrolment, settings, organisations, audit.
 
 A member's page also lets a broker change the member's floor; everything
 else here is for the time bank's admins. Each form on a member's page posts
@@ -16,17 +16,14 @@ from marshmallow import Schema, fields, post_load, validate
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from ledger.errors import AccountClosed, FloorAboveAvailable, LedgerError
+from ledger.errors import AccountClosed, FloorAboveAvailable
 from timebank.durations import format_minutes
 from timebank.errors import (
     AlreadyTaken,
     InvalidEmail,
     InvalidSetting,
     InvalidText,
-    MakerChecker,
-    NotPermitted,
     ReasonRequired,
-    TimebankError,
     UnknownOrganisation,
     WeakPassword,
 )
@@ -53,13 +50,11 @@ from .services import (
     MAX_THRESHOLD_MINUTES,
     AuditLine,
     MemberDetails,
-    Roster,
     audit_trail,
     change_settings,
     enrol_person,
     enter_time_bank,
     member_details,
-    member_roster,
     require_time_bank_admin,
 )
 
@@ -223,29 +218,6 @@ ORGANISATION_ERRORS: dict[type[Exception], str] = {
 }
 
 
-def _submit(
-    form: Form,
-    work: Callable[[Session], Done],
-    fields_of: Mapping[type[Exception], str],
-) -> Response | None:
-    """Run a parsed form's work once; return the redirect, or None if refused.
-
-    A refusal for the viewer's role is not something the form can fix: it
-    is the forbidden page. Any other refusal is shown on the form.
-    """
-    if form.errors:
-        return None
-    try:
-        return redirect_to(form.submit_once(work))
-    except MakerChecker as error:
-        form.refuse(error, fields_of)
-    except NotPermitted:
-        raise
-    except (TimebankError, LedgerError) as error:
-        form.refuse(error, fields_of)
-    return None
-
-
 @dataclass(frozen=True)
 class AdminPage:
     """A time bank and the admin who is looking at one of its pages."""
@@ -259,33 +231,6 @@ def _admin_page(session: Session, slug: str) -> AdminPage:
     bank, viewer = enter_time_bank(session, actor=current_user, slug=slug)
     require_time_bank_admin(session, actor=current_user, time_bank_id=bank.id)
     return AdminPage(bank, viewer)
-
-
-# The members' list.
-
-
-@bp.get("/admin/members")
-@login_required
-def members(slug: str) -> str:
-    """List the members with their roles and accounts, or those a search finds."""
-    search = request.args.get("search", "").strip()
-
-    def work(session: Session) -> tuple[AdminPage, Roster]:
-        bank, viewer = enter_time_bank(session, actor=current_user, slug=slug)
-        roster = member_roster(
-            session, actor=current_user, time_bank_id=bank.id, search=search
-        )
-        return AdminPage(bank, viewer), roster
-
-    page, roster = run_use_case(work)
-    return render_template(
-        "banks/members.html",
-        bank=page.bank,
-        viewer=page.viewer,
-        roster=roster,
-        search=search,
-        role_names=ROLE_NAMES,
-    )
 
 
 # A member's page and its forms.
@@ -371,9 +316,9 @@ def _member_form(
     page = run_use_case(lambda session: _member_page(session, slug, member_id))
     form = Form.posted(schema)
     url = url_for("banks.member_page", slug=slug, member_id=member_id)
-    done = _submit(form, lambda session: Done(url, act(session, page, form)), fields_of)
+    done = form.submit(lambda session: Done(url, act(session, page, form)), fields_of)
     if done is not None:
-        return done
+        return redirect_to(done)
     return _render_member(page, **{name: form}), 422
 
 
@@ -465,41 +410,30 @@ def set_floor_form(slug: str, member_id: int) -> Response | tuple[str, int]:
 @login_required
 def freeze_form(slug: str, member_id: int) -> Response | tuple[str, int]:
     """Freeze a member's account, saying why."""
-
-    def act(session: Session, page: MemberPage, form: Form) -> str:
-        freeze_member(
-            session,
-            actor=current_user,
-            time_bank_id=page.bank.id,
-            member_id=member_id,
-            reason=form.data["status_reason"],
-        )
-        return f"Froze {page.details.user.name}'s account."
-
-    return _member_form(
-        slug,
-        member_id,
-        name="status",
-        schema=AccountStatusForm(),
-        fields_of=STATUS_ERRORS,
-        act=act,
-    )
+    return _account_status_form(slug, member_id, change=freeze_member, did="Froze")
 
 
 @bp.post("/admin/members/<id:member_id>/unfreeze")
 @login_required
 def unfreeze_form(slug: str, member_id: int) -> Response | tuple[str, int]:
     """Open a member's frozen account again, saying why."""
+    return _account_status_form(slug, member_id, change=unfreeze_member, did="Unfroze")
+
+
+def _account_status_form(
+    slug: str, member_id: int, *, change: Callable[..., object], did: str
+) -> Response | tuple[str, int]:
+    """Send the form that freezes or unfreezes an account: change does it."""
 
     def act(session: Session, page: MemberPage, form: Form) -> str:
-        unfreeze_member(
+        change(
             session,
             actor=current_user,
             time_bank_id=page.bank.id,
             member_id=member_id,
             reason=form.data["status_reason"],
         )
-        return f"Unfroze {page.details.user.name}'s account."
+        return f"{did} {page.details.user.name}'s account."
 
     return _member_form(
         slug,
@@ -549,9 +483,9 @@ def enrol_form(slug: str) -> str | Response | tuple[str, int]:
     if request.method == "GET":
         return _render_enrol(page, Form(EnrolForm()))
     form = Form.posted(EnrolForm())
-    done = _submit(form, lambda session: _enrol(session, page, form), ENROL_ERRORS)
+    done = form.submit(lambda session: _enrol(session, page, form), ENROL_ERRORS)
     if done is not None:
-        return done
+        return redirect_to(done)
     return _render_enrol(page, form), 422
 
 
@@ -605,11 +539,11 @@ def settings_form(slug: str) -> str | Response | tuple[str, int]:
             page, Form(SettingsForm(), _current_settings(page.bank))
         )
     form = Form.posted(SettingsForm())
-    done = _submit(
-        form, lambda session: _change_settings(session, page, form), SETTINGS_ERRORS
+    done = form.submit(
+        lambda session: _change_settings(session, page, form), SETTINGS_ERRORS
     )
     if done is not None:
-        return done
+        return redirect_to(done)
     return _render_settings(page, form), 422
 
 
@@ -671,11 +605,11 @@ def register_organisation_form(slug: str) -> str | Response | tuple[str, int]:
     if request.method == "GET":
         return _render_organisation(page, Form(OrganisationForm()))
     form = Form.posted(OrganisationForm())
-    done = _submit(
-        form, lambda session: _register(session, page, form), ORGANISATION_ERRORS
+    done = form.submit(
+        lambda session: _register(session, page, form), ORGANISATION_ERRORS
     )
     if done is not None:
-        return done
+        return redirect_to(done)
     return _render_organisation(page, form), 422
 
 

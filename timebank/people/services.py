@@ -1,4 +1,4 @@
-"""Users, memberships and roles: registering, enrolling, granting, checking.
+"""Users, memberships and roles: registering, listing, enrolling, granting, checking.
 
 Permissions are checked here, for every service that acts for someone: the
 actor's roles are those they hold in the time bank concerned, never another.
@@ -6,6 +6,7 @@ actor's roles are those they hold in the time bank concerned, never another.
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from argon2 import PasswordHasher
@@ -42,6 +43,12 @@ MAX_PASSWORD_LENGTH = 1000
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 # The lowest floor a member may be given: an overdraft of 100 hours.
 LOWEST_FLOOR_MINUTES = -GIFT_LIMIT_MINUTES
+# Who looks after a time bank's members: finds them, enrols them, resets their
+# passwords and changes their floors.
+STAFF = (Role.BROKER, Role.TIME_BANK_ADMIN)
+# The most members one page lists: a broker knows their ~40 members, and in a
+# bank of thousands a longer list is no help; a narrower search is.
+MEMBERS_SHOWN = 50
 
 
 def register_user(session: Session, *, email: str, name: str, password: str) -> User:
@@ -115,16 +122,11 @@ def reset_password(
     Nobody resets their own password this way; a new password signs the
     member out everywhere.
     """
-    require_role(
-        session,
-        actor=actor,
-        time_bank_id=time_bank_id,
-        roles=[Role.BROKER, Role.TIME_BANK_ADMIN],
+    membership, user = get_member_for_staff(
+        session, actor=actor, time_bank_id=time_bank_id, member_id=member_id
     )
-    membership = get_member(session, time_bank_id=time_bank_id, member_id=member_id)
     if membership.user_id == actor.id:
         raise MakerChecker("You cannot reset your own password here.")
-    user = session.get_one(User, membership.user_id)
     user.password_hash = password_hasher.hash(check_new_password(password))
     session.flush()
     record_event(
@@ -177,6 +179,15 @@ def get_member(session: Session, *, time_bank_id: int, member_id: int) -> Member
     return membership
 
 
+def get_member_for_staff(
+    session: Session, *, actor: User, time_bank_id: int, member_id: int
+) -> tuple[Membership, User]:
+    """Return a member and their user, for a broker or admin of their time bank."""
+    require_role(session, actor=actor, time_bank_id=time_bank_id, roles=STAFF)
+    membership = get_member(session, time_bank_id=time_bank_id, member_id=member_id)
+    return membership, session.get_one(User, membership.user_id)
+
+
 def get_paying_member(
     session: Session, *, time_bank_id: int, member_id: int
 ) -> Membership:
@@ -224,6 +235,55 @@ def list_members(
             )
         )
     return [(membership, user) for membership, user in session.execute(query)]
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    """A member as the members' list shows them: who, their roles, their account."""
+
+    membership: Membership
+    name: str
+    email: str
+    account: ledger.Account
+
+
+@dataclass(frozen=True)
+class Roster:
+    """Members by name, as many as one page shows, and whether more match."""
+
+    rows: list[MemberRow]
+    more: bool
+
+
+def member_roster(
+    session: Session,
+    *,
+    actor: User,
+    time_bank_id: int,
+    search: str = "",
+    limit: int = MEMBERS_SHOWN,
+) -> Roster:
+    """Return the members whose name or email holds search, with their accounts.
+
+    A broker or admin of the time bank reads it.
+    """
+    require_role(session, actor=actor, time_bank_id=time_bank_id, roles=STAFF)
+    found = list_members(
+        session, time_bank_id=time_bank_id, search=search, limit=limit + 1
+    )
+    conn = session.connection()
+    return Roster(
+        rows=[
+            MemberRow(
+                membership=membership,
+                name=user.name,
+                email=user.email,
+                account=ledger.get_account(conn, membership.account_id),
+            )
+            for membership, user in found[:limit]
+        ],
+        more=len(found) > limit,
+    )
 
 
 def membership_of(
@@ -293,12 +353,7 @@ def enrol_member(
 ) -> Membership:
     """Enrol a user as a member of a time bank (a broker or admin does)."""
     bank = get_time_bank(session, time_bank_id)
-    require_role(
-        session,
-        actor=actor,
-        time_bank_id=bank.id,
-        roles=[Role.BROKER, Role.TIME_BANK_ADMIN],
-    )
+    require_role(session, actor=actor, time_bank_id=bank.id, roles=STAFF)
     user = get_user(session, user_id)
     membership = open_membership(session, bank=bank, user=user, roles=[Role.MEMBER])
     record_event(
@@ -411,12 +466,7 @@ def set_member_floor(
     reason: str,
 ) -> ledger.Account:
     """Change how far a member's balance may fall; a broker or admin does."""
-    require_role(
-        session,
-        actor=actor,
-        time_bank_id=time_bank_id,
-        roles=[Role.BROKER, Role.TIME_BANK_ADMIN],
-    )
+    require_role(session, actor=actor, time_bank_id=time_bank_id, roles=STAFF)
     membership = get_member(session, time_bank_id=time_bank_id, member_id=member_id)
     if membership.user_id == actor.id:
         raise MakerChecker("You cannot change your own floor.")

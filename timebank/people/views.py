@@ -1,4 +1,4 @@
-"""Signing in and out; a broker finds members and resets a member's password."""
+"""Signing in and out; brokers and admins list members and reset passwords."""
 
 from dataclasses import dataclass
 from typing import Any
@@ -9,11 +9,9 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-import ledger
-from ledger.errors import LedgerError
 from timebank.banks.models import TimeBank
 from timebank.banks.services import enter_time_bank
-from timebank.errors import TimebankError, WeakPassword
+from timebank.errors import WeakPassword
 from timebank.extensions import login_manager
 from timebank.forms import Done, Form, FormSchema, text
 from timebank.unit_of_work import run_use_case
@@ -21,27 +19,22 @@ from timebank.unit_of_work import run_use_case
 from .models import Membership, Role, User
 from .services import (
     MIN_PASSWORD_LENGTH,
+    Roster,
     authenticate,
-    get_member,
-    list_members,
-    require_role,
+    get_member_for_staff,
+    member_roster,
     reset_password,
 )
 
 bp = Blueprint("people", __name__)
 
-# The most members a search shows: a broker knows their ~40 members, and in a
-# bank of thousands a longer list is no help; a narrower search is.
-MEMBERS_SHOWN = 50
-# The largest id a column holds; a larger number names nobody.
+# A longer search is a slip, not a name or email to look for: it is refused.
 LONGEST_SEARCH = 200
-ROLE_NAMES = {
-    Role.MEMBER: "Member",
-    Role.BROKER: "Broker",
-    Role.TIME_BANK_ADMIN: "Time-bank admin",
-}
-# Who looks after a time bank's members: finds them, resets their passwords.
-STAFF = (Role.BROKER, Role.TIME_BANK_ADMIN)
+ROLE_NAMES = [
+    (Role.MEMBER, "Member"),
+    (Role.BROKER, "Broker"),
+    (Role.TIME_BANK_ADMIN, "Time-bank admin"),
+]
 
 
 class SignInForm(FormSchema):
@@ -108,83 +101,31 @@ class MemberSearch(FormSchema):
     )
 
 
-@dataclass(frozen=True)
-class MemberRow:
-    """A member as the list shows them, with their balance."""
-
-    member_id: int
-    name: str
-    email: str
-    roles: list[str]
-    balance_minutes: int
-    # Whether they earn and pay credits, so that hours can be logged for them.
-    earns: bool
-    is_viewer: bool
-
-
-@dataclass(frozen=True)
-class MembersPage:
-    """The members matching a search, the first MEMBERS_SHOWN of them by name."""
-
-    bank: TimeBank
-    viewer: Membership
-    rows: list[MemberRow]
-    # Whether more members match than are shown.
-    more: bool
-
-
 @bp.get("/banks/<slug>/members")
 @login_required
 def members(slug: str) -> str | tuple[str, int]:
-    """Find members by name or email; a broker or time-bank admin does."""
-    form = Form(MemberSearch(), {"q": request.args.get("q", "")})
-    try:
-        search = MemberSearch().load({"q": form.values["q"].strip()})["q"]
-    except ValidationError as error:
-        form.errors = {"q": str(error.messages_dict["q"][0])}
-        search = ""
-    page = run_use_case(
-        lambda session: _members_page(session, slug=slug, search=search)
-    )
+    """List the members, or find them by name or email, with their accounts."""
+    form = Form.queried(MemberSearch())
+    search = form.data.get("q", "")
+
+    def work(session: Session) -> tuple[TimeBank, Membership, Roster]:
+        bank, viewer = enter_time_bank(session, actor=current_user, slug=slug)
+        roster = member_roster(
+            session, actor=current_user, time_bank_id=bank.id, search=search
+        )
+        return bank, viewer, roster
+
+    bank, viewer, roster = run_use_case(work)
     html = render_template(
         "people/members.html",
-        page=page,
+        roster=roster,
         form=form,
         search=search,
-        bank=page.bank,
-        viewer=page.viewer,
-    )
-    return (html, 422) if form.errors else html
-
-
-def _members_page(session: Session, *, slug: str, search: str) -> MembersPage:
-    bank, viewer = enter_time_bank(session, actor=current_user, slug=slug)
-    require_role(session, actor=current_user, time_bank_id=bank.id, roles=STAFF)
-    found = list_members(
-        session, time_bank_id=bank.id, search=search, limit=MEMBERS_SHOWN + 1
-    )
-    conn = session.connection()
-    return MembersPage(
+        role_names=ROLE_NAMES,
         bank=bank,
         viewer=viewer,
-        rows=[
-            MemberRow(
-                member_id=member.id,
-                name=user.name,
-                email=user.email,
-                roles=[
-                    name for role, name in ROLE_NAMES.items() if member.has_role(role)
-                ],
-                balance_minutes=ledger.get_account(
-                    conn, member.account_id
-                ).balance_minutes,
-                earns=member.has_role(Role.MEMBER),
-                is_viewer=member.id == viewer.id,
-            )
-            for member, user in found[:MEMBERS_SHOWN]
-        ],
-        more=len(found) > MEMBERS_SHOWN,
     )
+    return (html, 422) if form.errors else html
 
 
 class NewPasswordForm(FormSchema):
@@ -198,6 +139,10 @@ class NewPasswordForm(FormSchema):
                 "The two passwords are not the same: type the new password twice.",
                 "password_again",
             )
+
+
+# Where the service's refusals are shown on the form.
+PASSWORD_ERRORS: dict[type[Exception], str] = {WeakPassword: "password"}
 
 
 @dataclass(frozen=True)
@@ -229,13 +174,9 @@ def reset_password_form(slug: str, member_id: int) -> str | Response | tuple[str
     # The request's fingerprint is stored, so the passwords stay out of it.
     form.values.pop("password", None)
     form.values.pop("password_again", None)
-    if not form.errors:
-        try:
-            return redirect(
-                form.submit_once(lambda session: _reset(session, page, form))
-            )
-        except (TimebankError, LedgerError) as error:
-            form.refuse(error, {WeakPassword: "password"})
+    done = form.submit(lambda session: _reset(session, page, form), PASSWORD_ERRORS)
+    if done is not None:
+        return redirect(done)
     return render_template(
         "people/reset_password.html", **_reset_context(page, form)
     ), 422
@@ -253,14 +194,10 @@ def _reset_context(page: ResetPasswordPage, form: Form) -> dict[str, object]:
 
 def _reset_page(session: Session, *, slug: str, member_id: int) -> ResetPasswordPage:
     bank, viewer = enter_time_bank(session, actor=current_user, slug=slug)
-    require_role(session, actor=current_user, time_bank_id=bank.id, roles=STAFF)
-    member = get_member(session, time_bank_id=bank.id, member_id=member_id)
-    return ResetPasswordPage(
-        bank=bank,
-        viewer=viewer,
-        member=member,
-        name=session.get_one(User, member.user_id).name,
+    member, user = get_member_for_staff(
+        session, actor=current_user, time_bank_id=bank.id, member_id=member_id
     )
+    return ResetPasswordPage(bank=bank, viewer=viewer, member=member, name=user.name)
 
 
 def _reset(session: Session, page: ResetPasswordPage, form: Form) -> Done:

@@ -12,8 +12,18 @@ import ledger
 from ledger.accounts import is_whole_number
 from timebank.audit.services import record_event
 from timebank.errors import MakerChecker, UnknownEntry
-from timebank.people.models import Role, User
+from timebank.people.models import Membership, Role, User
 from timebank.people.services import get_time_bank, require_reason, require_role
+
+
+def get_entry_of_time_bank(
+    session: Session, *, actor: User, time_bank_id: int, transaction_id: int
+) -> ledger.Transaction:
+    """Return an entry of the time bank's book, for one of its brokers to reverse."""
+    _, entry = _brokers_entry(
+        session, actor=actor, time_bank_id=time_bank_id, transaction_id=transaction_id
+    )
+    return entry
 
 
 def reverse_entry(
@@ -25,16 +35,9 @@ def reverse_entry(
     reason: str,
 ) -> ledger.Transaction:
     """Reverse a posted entry of the time bank's book; a broker does."""
-    bank = get_time_bank(session, time_bank_id)
-    broker = require_role(
-        session, actor=actor, time_bank_id=bank.id, roles=[Role.BROKER]
+    broker, original = _brokers_entry(
+        session, actor=actor, time_bank_id=time_bank_id, transaction_id=transaction_id
     )
-    if not is_whole_number(transaction_id):
-        raise UnknownEntry(f"There is no entry {transaction_id!r} in this time bank.")
-    conn = session.connection()
-    original = ledger.get_transaction(conn, transaction_id)
-    if original.book_id != bank.book_id:
-        raise UnknownEntry(f"There is no entry {transaction_id} in this time bank.")
     if original.created_by == actor.id or any(
         posting.account_id == broker.account_id for posting in original.postings
     ):
@@ -44,7 +47,7 @@ def reverse_entry(
         )
     reason = require_reason(reason)
     reversal = ledger.reverse_transaction(
-        conn,
+        session.connection(),
         transaction_id,
         memo=f"Reversal of entry {transaction_id}: {reason}"[:500],
         created_by=actor.id,
@@ -52,7 +55,7 @@ def reverse_entry(
     )
     record_event(
         session,
-        time_bank_id=bank.id,
+        time_bank_id=time_bank_id,
         actor_id=actor.id,
         action="entry_reversed",
         subject_type="ledger_transaction",
@@ -65,3 +68,22 @@ def reverse_entry(
         },
     )
     return reversal
+
+
+def _brokers_entry(
+    session: Session, *, actor: User, time_bank_id: int, transaction_id: int
+) -> tuple[Membership, ledger.Transaction]:
+    """Return the actor's membership, if a broker, and the entry of their book.
+
+    An entry of another time bank's book is unknown here, as if it did not exist.
+    """
+    bank = get_time_bank(session, time_bank_id)
+    broker = require_role(
+        session, actor=actor, time_bank_id=bank.id, roles=[Role.BROKER]
+    )
+    if not is_whole_number(transaction_id):
+        raise UnknownEntry(f"There is no entry {transaction_id!r} in this time bank.")
+    entry = ledger.get_transaction(session.connection(), transaction_id)
+    if entry.book_id != bank.book_id:
+        raise UnknownEntry(f"There is no entry {transaction_id} in this time bank.")
+    return broker, entry

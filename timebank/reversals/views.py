@@ -5,23 +5,21 @@ from dataclasses import dataclass
 from flask import Blueprint, render_template, request, url_for
 from flask import redirect as redirect_to
 from flask_login import current_user, login_required
-from marshmallow import ValidationError, fields, validate
+from marshmallow import fields, validate
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 import ledger
-from ledger.errors import LedgerError
 from timebank.accounts.services import account_labels
 from timebank.banks.models import TimeBank
 from timebank.banks.services import enter_time_bank
 from timebank.durations import format_minutes
-from timebank.errors import InvalidText, ReasonRequired, TimebankError, UnknownEntry
+from timebank.errors import InvalidText, ReasonRequired
 from timebank.forms import LARGEST_ID, Done, Form, FormSchema, text
-from timebank.people.models import Membership, Role
-from timebank.people.services import require_role
+from timebank.people.models import Membership
 from timebank.unit_of_work import run_use_case
 
-from .services import reverse_entry
+from .services import get_entry_of_time_bank, reverse_entry
 
 bp = Blueprint("reversals", __name__, url_prefix="/banks/<slug>")
 
@@ -92,13 +90,9 @@ def reverse_entry_form(
             "reversals/reverse.html", **_context(page, Form(ReversalForm()))
         )
     form = Form.posted(ReversalForm())
-    if not form.errors:
-        try:
-            return redirect_to(
-                form.submit_once(lambda session: _reverse(session, page, form))
-            )
-        except (TimebankError, LedgerError) as error:
-            form.refuse(error, FIELDS_OF_ERRORS)
+    done = form.submit(lambda session: _reverse(session, page, form), FIELDS_OF_ERRORS)
+    if done is not None:
+        return redirect_to(done)
     return render_template("reversals/reverse.html", **_context(page, form)), 422
 
 
@@ -114,10 +108,12 @@ def _context(page: ReversalPage, form: Form) -> dict[str, object]:
 
 def _page(session: Session, *, slug: str, transaction_id: int) -> ReversalPage:
     bank, viewer = enter_time_bank(session, actor=current_user, slug=slug)
-    require_role(session, actor=current_user, time_bank_id=bank.id, roles=[Role.BROKER])
-    entry = ledger.get_transaction(session.connection(), transaction_id)
-    if entry.book_id != bank.book_id:
-        raise UnknownEntry(f"There is no entry {transaction_id} in this time bank.")
+    entry = get_entry_of_time_bank(
+        session,
+        actor=current_user,
+        time_bank_id=bank.id,
+        transaction_id=transaction_id,
+    )
     labels = account_labels(session, {posting.account_id for posting in entry.postings})
     return ReversalPage(
         bank=bank,
@@ -134,10 +130,8 @@ def _page(session: Session, *, slug: str, transaction_id: int) -> ReversalPage:
 
 def _back(bank: TimeBank) -> str:
     """Return the account the broker came from, or else the queue."""
-    try:
-        member_id = ReturnTo().load(request.args.to_dict())["member_id"]
-    except ValidationError:
-        member_id = None
+    # A broken link to return to is no reason to refuse the reversal.
+    member_id = Form.queried(ReturnTo()).data.get("member_id")
     if member_id is None:
         return url_for("approvals.queue", slug=bank.slug)
     return url_for("accounts.member_dashboard", slug=bank.slug, member_id=member_id)

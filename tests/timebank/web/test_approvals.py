@@ -174,6 +174,30 @@ def test_a_decision_sent_twice_is_made_once(
     assert "already sent" in broker.get(second.location).get_data(as_text=True)
 
 
+def test_a_decision_sent_again_with_other_items_ticked_decides_nothing_more(
+    engine: Engine, riverside: Riverside, browser_for: Callable[[User], Browser]
+) -> None:
+    first = log_for(engine, riverside, minutes=60)
+    second = log_for(engine, riverside, minutes=30)
+    broker = browser_for(riverside.broker)
+    page = broker.get(queue_url(riverside)).get_data(as_text=True)
+    data = {
+        "csrf_token": _found(TOKEN, page),
+        "request_key": _found(REQUEST_KEY, page),
+        "decision": "approve",
+    }
+    sent = broker.post(queue_url(riverside), {**data, "item": key(first)})
+    assert sent.status_code == 302
+    before = snapshot(engine)
+    again = broker.post(
+        queue_url(riverside), {**data, "item": [key(first), key(second)]}
+    )
+    assert again.status_code == 422
+    assert "already used for a different request" in again.get_data(as_text=True)
+    assert statuses(engine, [first, second]) == ["approved", "pending"]
+    assert snapshot(engine) == before
+
+
 def test_malformed_choices_are_refused_and_change_nothing(
     engine: Engine, riverside: Riverside, browser_for: Callable[[User], Browser]
 ) -> None:

@@ -1,4 +1,4 @@
-"""A time bank's admin pages: members, a member's forms, enrolment, settings, audit."""
+"""A time bank's admin pages: a member's page and forms, enrolment, settings, audit."""
 
 import html
 from collections.abc import Callable
@@ -29,7 +29,6 @@ from ..factories import (
 from .conftest import PASSWORD, Browser
 
 ADMIN_PAGES = [
-    "admin/members",
     "admin/members/new",
     "admin/settings",
     "admin/organisations/new",
@@ -79,34 +78,6 @@ def test_another_time_banks_admin_finds_no_admin_pages(
 ) -> None:
     hillside = open_riverside(engine)
     assert browser_for(hillside.admin).get(url(riverside, page)).status_code == 404
-
-
-# The members' list.
-
-
-def test_an_admin_sees_the_members_with_roles_balances_floors_and_status(
-    engine: Engine, riverside: Riverside, browser_for: Callable[[User], Browser]
-) -> None:
-    earn(engine, riverside, riverside.ana, 135)
-    page = browser_for(riverside.admin).get(url(riverside, "admin/members"))
-    text = page.get_data(as_text=True)
-    for name in ("Ada Admin", "Ana", "Bea Broker", "Ben", "Cai Charity"):
-        assert name in text
-    ana_row = text.split(riverside.ana.email)[1].split("</tr>")[0]
-    assert "Member (earns and spends credits)" in ana_row
-    assert "2 h 15 min" in ana_row and "0 min" in ana_row and "open" in ana_row
-    broker_row = text.split(riverside.broker.email)[1].split("</tr>")[0]
-    assert "Broker" in broker_row
-
-
-def test_a_search_narrows_the_members_to_matching_names_and_emails(
-    riverside: Riverside, browser_for: Callable[[User], Browser]
-) -> None:
-    admin = browser_for(riverside.admin)
-    text = admin.get(url(riverside, "admin/members?search=BEA")).get_data(as_text=True)
-    assert "Bea Broker" in text and riverside.ana.email not in text
-    none = admin.get(url(riverside, "admin/members?search=zzz")).get_data(as_text=True)
-    assert "Nobody’s name or email holds “zzz”" in none
 
 
 # A member's page and its forms.

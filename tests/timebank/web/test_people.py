@@ -1,12 +1,13 @@
-"""Finding members and giving one a new password, as a broker or time-bank admin."""
+"""The members' list, and giving a member a new password: brokers and admins."""
 
 from collections.abc import Callable
 
 from sqlalchemy import Engine
 
 from timebank.people.models import User
+from timebank.people.services import freeze_member, set_member_floor
 
-from ..factories import Riverside, earn, open_riverside, snapshot
+from ..factories import Riverside, earn, open_riverside, run, snapshot
 from .conftest import Browser
 
 NEW_PASSWORD = "blue kettle song"
@@ -38,8 +39,50 @@ def test_a_broker_sees_every_member_with_their_balance_and_links(
     assert f'href="/banks/{slug}/members/{ana}/"' in text
     assert f'href="/banks/{slug}/members/{ana}/log-hours"' in text
     assert f'href="/banks/{slug}/members/{ana}/password"' in text
-    # The broker resets no password of their own here.
+    assert f'href="/banks/{slug}/admin/members/{ana}"' in text
+    # The broker resets no password of their own here, and enrols nobody.
     assert f'href="/banks/{slug}/members/{riverside.broker_id}/password"' not in text
+    assert f'href="/banks/{slug}/admin/members/{riverside.broker_id}"' in text
+    assert "Enrol a member" not in text
+
+
+def test_an_admin_sees_roles_balances_floors_and_status_and_may_enrol(
+    engine: Engine, riverside: Riverside, browser_for: Callable[[User], Browser]
+) -> None:
+    earn(engine, riverside, riverside.ana, 135)
+    run(
+        engine,
+        lambda s: set_member_floor(
+            s,
+            actor=riverside.admin,
+            time_bank_id=riverside.bank_id,
+            member_id=riverside.ana_id,
+            floor_minutes=-90,
+            reason="Agreed overdraft",
+        ),
+    )
+    run(
+        engine,
+        lambda s: freeze_member(
+            s,
+            actor=riverside.admin,
+            time_bank_id=riverside.bank_id,
+            member_id=riverside.ben_id,
+            reason="Lost phone",
+        ),
+    )
+    text = (
+        browser_for(riverside.admin).get(members_url(riverside)).get_data(as_text=True)
+    )
+    ana_row = text.split(riverside.ana.email)[1].split("</tr>")[0]
+    assert "<td>Member</td>" in ana_row
+    assert "2 h 15 min" in ana_row and "−1 h 30 min" in ana_row
+    assert "<td>Open</td>" in ana_row
+    ben_row = text.split(riverside.ben.email)[1].split("</tr>")[0]
+    assert "<td>Frozen</td>" in ben_row
+    broker_row = text.split(riverside.broker.email)[1].split("</tr>")[0]
+    assert "<td>Member, Broker</td>" in broker_row
+    assert f'href="/banks/{riverside.slug}/admin/members/new"' in text
 
 
 def test_a_search_finds_members_by_part_of_a_name_or_email(
@@ -54,6 +97,7 @@ def test_a_search_finds_members_by_part_of_a_name_or_email(
     assert ">Ana</a>" in by_email and ">Ben</a>" not in by_email
     nobody = broker.get(members_url(riverside, "zzz")).get_data(as_text=True)
     assert "No member’s name or email contains “zzz”" in nobody
+    assert f'href="{members_url(riverside)}">Show everyone</a>' in nobody
     too_long = broker.get(members_url(riverside, "x" * 201))
     assert too_long.status_code == 422
     assert "at most 200 characters" in too_long.get_data(as_text=True)

@@ -63,7 +63,6 @@ MATRIX: dict[tuple[str, str], str] = {
     ("GET", "~/organisations/<id:organisation_id>"):            "302 403 403 200 200 200 404",
     ("GET", "~/organisations/<id:organisation_id>/activities/new"): "302 403 403 403 200 200 404",
     ("POST", "~/organisations/<id:organisation_id>/activities/new"): "302 403 403 403 422 422 404",
-    ("GET", "~/admin/members"):                                 "302 403 403 403 403 200 404",
     ("GET", "~/admin/members/new"):                             "302 403 403 403 403 200 404",
     ("POST", "~/admin/members/new"):                            "302 403 403 403 403 422 404",
     ("GET", "~/admin/members/<id:member_id>"):                  "302 403 403 200 403 200 404",

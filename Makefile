@@ -24,7 +24,7 @@ run: venv
 test: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy ledger timebank
+	$(BIN)/mypy ledger timebank api
 	$(BIN)/pytest
 
 bench: venv

@@ -6,6 +6,8 @@ from typing import Any
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
+import api
+
 from . import commands, config, database, error_pages, health, home
 from .accounts import views as accounts
 from .approvals import views as approvals
@@ -69,4 +71,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         banks,
     ):
         app.register_blueprint(feature.bp)
+    api.init_app(app)
     return app

@@ -140,3 +140,11 @@ class InvalidIdempotencyKey(TimebankError):
 
 class IdempotencyKeyReused(TimebankError):
     """A request key names one request: sent again, it must be the same request."""
+
+
+class BadCredentials(TimebankError):
+    """A token is made only for the right email and password."""
+
+
+class UnknownToken(NotFound):
+    """Every API token named is one of the user's own."""

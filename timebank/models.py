@@ -14,8 +14,10 @@ from timebank.idempotency.models import IdempotencyKey
 from timebank.organisations.models import Activity, Organisation, OrganisationAdmin
 from timebank.people.models import Membership, MembershipRole, User
 from timebank.spending.models import Spend
+from timebank.tokens.models import ApiToken
 
 __all__ = [
+    "ApiToken",
     "Activity",
     "AuditEvent",
     "Exchange",

@@ -575,3 +575,18 @@ def require_reason(reason: object) -> str:
     if reason is None or (isinstance(reason, str) and not reason.strip()):
         raise ReasonRequired("Please give a reason.")
     return check_text(reason, what="reason")
+
+
+def list_memberships(
+    session: Session, *, user: User
+) -> list[tuple[Membership, TimeBank]]:
+    """Return the user's memberships with their time banks, by time bank name."""
+    return [
+        (membership, bank)
+        for membership, bank in session.execute(
+            select(Membership, TimeBank)
+            .join(TimeBank, TimeBank.id == Membership.time_bank_id)
+            .where(Membership.user_id == user.id)
+            .order_by(TimeBank.name, TimeBank.id)
+        )
+    ]

@@ -1,0 +1,1 @@
+"""Personal API tokens: a program acts as its user, until the token is revoked."""

@@ -17,6 +17,8 @@ from .errors import InvalidRequest
 from .schema import postings, transactions
 
 MAX_PAGE_SIZE = 500
+# The largest id a posting can have (a signed 64-bit column).
+MAX_ID = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -137,7 +139,16 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
     """Read a cursor made by encode_cursor; anything else is refused."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        moment, posting_id = base64.urlsafe_b64decode(padded).decode().split("|")
-        return to_utc(datetime.fromisoformat(moment)), int(posting_id)
-    except (ValueError, binascii.Error, UnicodeDecodeError, InvalidRequest):
+        moment, number = base64.urlsafe_b64decode(padded).decode().split("|")
+        recorded_at, posting_id = to_utc(datetime.fromisoformat(moment)), int(number)
+    except (
+        ValueError,
+        OverflowError,
+        binascii.Error,
+        UnicodeDecodeError,
+        InvalidRequest,
+    ):
         raise InvalidRequest("The cursor is not one this service made.") from None
+    if not 1 <= posting_id <= MAX_ID:
+        raise InvalidRequest("The cursor is not one this service made.")
+    return recorded_at, posting_id

@@ -361,6 +361,9 @@ def test_service_dates_filter_holds_on_every_page(
         cursor_of("2024-03-01T09:00:00|12"),
         cursor_of("2024-03-01T09:00:00+00:00"),
         base64.urlsafe_b64encode(b"\xff\xfe|12").decode(),
+        cursor_of(f"2024-03-01T09:00:00+00:00|{2**63}"),
+        cursor_of("2024-03-01T09:00:00+00:00|0"),
+        cursor_of("9999-12-31T23:59:59-23:59|12"),
     ],
 )
 def test_cursor_not_made_by_the_ledger_is_refused(

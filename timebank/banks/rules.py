@@ -74,7 +74,23 @@ def check_text(value: object, *, what: str, required: bool = True) -> str:
         raise InvalidText(
             f"The {what} must be text of at most {MAX_DESCRIPTION_LENGTH} characters."
         )
+    if not is_storable_text(value):
+        raise InvalidText(
+            f"The {what} holds a character that is not text (a NUL or half of a "
+            "surrogate pair)."
+        )
     value = value.strip()
     if required and not value:
         raise InvalidText(f"The {what} must not be empty.")
     return value
+
+
+def is_storable_text(value: str) -> bool:
+    """Tell whether every backend stores value: no NUL, only whole characters."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -18,7 +18,7 @@ import ledger
 from ledger.accounts import is_whole_number
 from timebank.audit.services import record_event
 from timebank.banks.models import TimeBank
-from timebank.banks.rules import GIFT_LIMIT_MINUTES, check_text
+from timebank.banks.rules import GIFT_LIMIT_MINUTES, check_text, is_storable_text
 from timebank.errors import (
     AlreadyTaken,
     InvalidEmail,
@@ -74,13 +74,15 @@ def normalise_email(email: object) -> str:
     if not isinstance(email, str) or len(email.strip()) > 254:
         raise InvalidEmail("An email address has at most 254 characters.")
     email = email.strip().lower()
-    if not EMAIL.fullmatch(email):
+    if not EMAIL.fullmatch(email) or not is_storable_text(email):
         raise InvalidEmail(f"{email!r} is not an email address.")
     return email
 
 
 def find_user_by_email(session: Session, *, email: str) -> User | None:
     """Return the user with email, whatever its case, or None."""
+    if len(email) > 254 or not is_storable_text(email):
+        return None
     return session.scalars(
         select(User).where(User.email == email.strip().lower())
     ).first()

@@ -108,3 +108,12 @@ def test_the_session_cookie_is_secure_http_only_and_same_site(
     assert "Secure" in cookie
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
+
+
+def test_an_email_a_database_cannot_store_is_only_a_failed_sign_in(
+    riverside: Riverside, browser: Browser
+) -> None:
+    data = {"email": "ana\x00@example.org", "password": "x"}
+    response = browser.submit("/sign-in", data)
+    assert response.status_code == 422
+    assert "do not match" in response.get_data(as_text=True)

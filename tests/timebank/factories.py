@@ -29,6 +29,7 @@ from timebank.organisations.services import (
 from timebank.people.models import Membership, Role, User
 from timebank.people.services import enrol_member, grant_role, register_user
 from timebank.reversals.services import reverse_entry
+from timebank.spending.models import Spend
 from timebank.spending.services import record_spend
 from timebank.unit_of_work import run_use_case
 
@@ -247,61 +248,17 @@ def give_ana_one_entry_of_each_kind(engine: Engine, place: Riverside) -> AnasBoo
 
     The service dates are 20, 15, 10 and 5 days ago, and today for the reversal.
     """
-    log = run(
-        engine,
-        lambda s: log_hours(
-            s,
-            actor=place.ana,
-            time_bank_id=place.bank_id,
-            member_id=place.ana_id,
-            organisation_id=place.charity.id,
-            description="Sorting donations",
-            minutes=180,
-            service_date=days_ago(20),
-        ),
-    )
+    log = log_for(engine, place, minutes=180, service_date=days_ago(20))
     run(engine, lambda s: approve_hour_log(s, actor=place.broker, hour_log_id=log.id))
-    exchange = run(
-        engine,
-        lambda s: record_exchange(
-            s,
-            actor=place.ana,
-            time_bank_id=place.bank_id,
-            provider_id=place.ben_id,
-            receiver_id=place.ana_id,
-            minutes=60,
-            description="Fixed my bicycle",
-            service_date=days_ago(15),
-        ),
+    exchange = exchange_paid_by_ana(
+        engine, place, description="Fixed my bicycle", service_date=days_ago(15)
     )
     run(
         engine,
         lambda s: approve_exchange(s, actor=place.broker, exchange_id=exchange.id),
     )
-    gift = run(
-        engine,
-        lambda s: give_gift(
-            s,
-            actor=place.ana,
-            time_bank_id=place.bank_id,
-            giver_id=place.ana_id,
-            recipient_id=place.ben_id,
-            minutes=15,
-            message="Thank you",
-            service_date=days_ago(10),
-        ),
-    )
-    run(
-        engine,
-        lambda s: record_spend(
-            s,
-            actor=place.ana,
-            time_bank_id=place.bank_id,
-            member_id=place.ana_id,
-            activity_id=place.swim.id,
-            service_date=days_ago(5),
-        ),
-    )
+    gift = ana_gives_ben(engine, place, "Thank you", days_ago(10))
+    ana_swims(engine, place, service_date=days_ago(5))
     run(
         engine,
         lambda s: reverse_entry(
@@ -340,18 +297,48 @@ def ana_gives_ben(
     )
 
 
-def exchange_paid_by_ana(engine: Engine, place: Riverside) -> Exchange:
-    """Record that Ben helped Ana for an hour; it waits for a broker."""
+def ana_pays_ben(place: Riverside, **changes: Any) -> dict[str, Any]:
+    """Return record_exchange's arguments for Ben's hour of help to Ana, with changes.
+
+    Unless changes say otherwise, Ana records it, two days after the help, and pays.
+    """
+    return {
+        "actor": place.ana,
+        "time_bank_id": place.bank_id,
+        "provider_id": place.ben_id,
+        "receiver_id": place.ana_id,
+        "minutes": 60,
+        "description": "Fixed a bicycle",
+        "service_date": days_ago(2),
+        **changes,
+    }
+
+
+def exchange_paid_by_ana(engine: Engine, place: Riverside, **changes: Any) -> Exchange:
+    """Record that Ben helped Ana for an hour, or as changes say; Ana pays."""
+    return run(engine, lambda s: record_exchange(s, **ana_pays_ben(place, **changes)))
+
+
+def ana_swims(
+    engine: Engine, place: Riverside, service_date: date | None = None
+) -> Spend:
+    """Pay the leisure centre for a swim from Ana's account."""
     return run(
         engine,
-        lambda s: record_exchange(
+        lambda s: record_spend(
             s,
             actor=place.ana,
             time_bank_id=place.bank_id,
-            provider_id=place.ben_id,
-            receiver_id=place.ana_id,
-            minutes=60,
-            description="Fixed a bicycle",
-            service_date=days_ago(2),
+            member_id=place.ana_id,
+            activity_id=place.swim.id,
+            service_date=service_date,
         ),
+    )
+
+
+def rows_in_bank(engine: Engine, model: type[T], place: Riverside) -> list[T]:
+    """Return every row of model (exchanges, gifts, spends) in the place's bank."""
+    return run(
+        engine,
+        lambda s: list(s.scalars(select(model).filter_by(time_bank_id=place.bank_id))),
     )

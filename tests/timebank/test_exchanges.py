@@ -1,5 +1,7 @@
 """Exchanges: the receiver pays the provider, after a broker's approval if needed."""
 
+from typing import Any
+
 import pytest
 from sqlalchemy import Engine
 
@@ -17,46 +19,23 @@ from timebank.errors import (
     TooManyMinutes,
     UnknownMember,
 )
-from timebank.exchanges.models import Exchange
 from timebank.exchanges.services import (
     approve_exchange,
     record_exchange,
     reject_exchange,
 )
-from timebank.people.models import User
 
 from .factories import (
     Riverside,
+    ana_pays_ben,
     assert_refused,
     balance,
     days_ago,
     earn,
+    exchange_paid_by_ana,
     open_riverside,
     run,
 )
-
-
-def exchange(
-    engine: Engine,
-    place: Riverside,
-    *,
-    minutes: int = 60,
-    actor: User | None = None,
-) -> Exchange:
-    """Record that Ben helped Ana; Ana pays."""
-    return run(
-        engine,
-        lambda s: record_exchange(
-            s,
-            actor=place.ana if actor is None else actor,
-            time_bank_id=place.bank_id,
-            provider_id=place.ben_id,
-            receiver_id=place.ana_id,
-            minutes=minutes,
-            description="Fixed a bicycle",
-            service_date=days_ago(2),
-        ),
-    )
 
 
 @pytest.fixture
@@ -70,7 +49,7 @@ def test_an_exchange_waits_for_a_broker_reserving_the_receivers_credit(
     engine: Engine, ana_with_two_hours: Riverside
 ) -> None:
     place = ana_with_two_hours
-    pending = exchange(engine, place, minutes=45)
+    pending = exchange_paid_by_ana(engine, place, minutes=45)
     assert pending.status == "pending"
     ana = balance(engine, place.ana_id)
     assert (ana.balance_minutes, ana.available_minutes) == (120, 75)
@@ -90,7 +69,7 @@ def test_a_rejected_exchange_is_voided_and_gives_back_the_reservation(
     engine: Engine, ana_with_two_hours: Riverside
 ) -> None:
     place = ana_with_two_hours
-    pending = exchange(engine, place)
+    pending = exchange_paid_by_ana(engine, place)
     rejected = run(
         engine,
         lambda s: reject_exchange(
@@ -115,7 +94,7 @@ def test_an_exchange_posts_at_once_when_the_bank_needs_no_approval(
 ) -> None:
     place = open_riverside(engine, exchange_approval="never")
     earn(engine, place, place.ana, 60)
-    done = exchange(engine, place)
+    done = exchange_paid_by_ana(engine, place)
     assert done.status == "approved"
     assert done.decided_by_id is None
     assert balance(engine, place.ben_id).balance_minutes == 60
@@ -128,8 +107,8 @@ def test_only_exchanges_above_the_threshold_wait_for_approval(
         engine, exchange_approval="above", exchange_approval_above_minutes=60
     )
     earn(engine, place, place.ana, 180)
-    assert exchange(engine, place, minutes=60).status == "approved"
-    assert exchange(engine, place, minutes=75).status == "pending"
+    assert exchange_paid_by_ana(engine, place, minutes=60).status == "approved"
+    assert exchange_paid_by_ana(engine, place, minutes=75).status == "pending"
 
 
 def test_the_receiver_cannot_pay_more_than_they_have(
@@ -137,16 +116,7 @@ def test_the_receiver_cannot_pay_more_than_they_have(
 ) -> None:
     assert_refused(
         engine,
-        lambda s: record_exchange(
-            s,
-            actor=riverside.ana,
-            time_bank_id=riverside.bank_id,
-            provider_id=riverside.ben_id,
-            receiver_id=riverside.ana_id,
-            minutes=60,
-            description="Fixed a bicycle",
-            service_date=days_ago(2),
-        ),
+        lambda s: record_exchange(s, **ana_pays_ben(riverside)),
         InsufficientCredit,
         "to spend",
     )
@@ -156,16 +126,7 @@ def test_nobody_pays_themselves(engine: Engine, ana_with_two_hours: Riverside) -
     place = ana_with_two_hours
     assert_refused(
         engine,
-        lambda s: record_exchange(
-            s,
-            actor=place.ana,
-            time_bank_id=place.bank_id,
-            provider_id=place.ana_id,
-            receiver_id=place.ana_id,
-            minutes=60,
-            description="Helped myself",
-            service_date=days_ago(2),
-        ),
+        lambda s: record_exchange(s, **ana_pays_ben(place, provider_id=place.ana_id)),
         PayingYourself,
         "with themselves",
     )
@@ -177,16 +138,7 @@ def test_the_provider_does_not_record_their_own_payment(
     place = ana_with_two_hours
     assert_refused(
         engine,
-        lambda s: record_exchange(
-            s,
-            actor=place.ben,
-            time_bank_id=place.bank_id,
-            provider_id=place.ben_id,
-            receiver_id=place.ana_id,
-            minutes=60,
-            description="Fixed a bicycle",
-            service_date=days_ago(2),
-        ),
+        lambda s: record_exchange(s, **ana_pays_ben(place, actor=place.ben)),
         NotPermitted,
         "Only the member who was helped",
     )
@@ -196,7 +148,7 @@ def test_bad_exchanges_are_refused_with_a_clear_message(
     engine: Engine, ana_with_two_hours: Riverside
 ) -> None:
     place = ana_with_two_hours
-    cases = [
+    cases: list[tuple[dict[str, Any], type[Exception], str]] = [
         ({"minutes": 0}, InvalidMinutes, "more than zero"),
         ({"minutes": -15}, InvalidMinutes, "more than zero"),
         ({"minutes": 20}, OffGranularity, "not a multiple"),
@@ -206,16 +158,7 @@ def test_bad_exchanges_are_refused_with_a_clear_message(
         ({"provider_id": 987_654}, UnknownMember, "no member"),
     ]
     for change, error, message in cases:
-        request = {
-            "actor": place.ana,
-            "time_bank_id": place.bank_id,
-            "provider_id": place.ben_id,
-            "receiver_id": place.ana_id,
-            "minutes": 60,
-            "description": "Fixed a bicycle",
-            "service_date": days_ago(2),
-            **change,
-        }
+        request = ana_pays_ben(place, **change)
         assert_refused(
             engine,
             lambda s, request=request: record_exchange(s, **request),  # type: ignore[misc]
@@ -228,14 +171,14 @@ def test_maker_checker_for_exchanges(
     engine: Engine, ana_with_two_hours: Riverside
 ) -> None:
     place = ana_with_two_hours
-    by_broker = exchange(engine, place, actor=place.broker)
+    by_broker = exchange_paid_by_ana(engine, place, actor=place.broker)
     assert_refused(
         engine,
         lambda s: approve_exchange(s, actor=place.broker, exchange_id=by_broker.id),
         MakerChecker,
         "cannot approve an exchange that you recorded",
     )
-    by_ana = exchange(engine, place)
+    by_ana = exchange_paid_by_ana(engine, place)
     assert_refused(
         engine,
         lambda s: approve_exchange(s, actor=place.ben, exchange_id=by_ana.id),
@@ -254,7 +197,7 @@ def test_an_exchange_is_decided_once_and_rejected_with_a_reason(
     engine: Engine, ana_with_two_hours: Riverside
 ) -> None:
     place = ana_with_two_hours
-    pending = exchange(engine, place)
+    pending = exchange_paid_by_ana(engine, place)
     assert_refused(
         engine,
         lambda s: reject_exchange(

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, render_template, url_for
 from flask_login import current_user, login_required
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 from sqlalchemy.orm import Session
@@ -158,7 +158,7 @@ def member_history(slug: str, member_id: int) -> str | tuple[str, int]:
 
 
 def _history(slug: str, *, member_id: int | None) -> str | tuple[str, int]:
-    filters = _asked_filters()
+    filters = Form.queried(HistoryFilters())
 
     def work(session: Session) -> HistoryView:
         bank, viewer = enter_time_bank(session, actor=current_user, slug=slug)
@@ -183,23 +183,6 @@ def _history(slug: str, *, member_id: int | None) -> str | tuple[str, int]:
         "accounts/history.html", **_history_context(view, filters, member_id)
     )
     return (page, 422) if filters.errors else page
-
-
-def _asked_filters() -> Form:
-    """Return the query string's filters, parsed: check errors before data."""
-    filters = Form(HistoryFilters(), request.args.to_dict())
-    asked = {
-        name: value.strip()
-        for name, value in filters.values.items()
-        if name in (*FILTERS, CURSOR) and value.strip()
-    }
-    try:
-        filters.data = filters.schema.load(asked)
-    except ValidationError as error:
-        filters.errors = {
-            name: str(messages[0]) for name, messages in error.messages_dict.items()
-        }
-    return filters
 
 
 def _history_context(

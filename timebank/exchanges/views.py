@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 import ledger
-from ledger.errors import InsufficientCredit, LedgerError
+from ledger.errors import InsufficientCredit
 from timebank.banks.models import TimeBank
 from timebank.banks.rules import today
 from timebank.banks.services import enter_time_bank
@@ -22,7 +22,6 @@ from timebank.errors import (
     InvalidText,
     NotAMember,
     PayingYourself,
-    TimebankError,
     UnknownMember,
 )
 from timebank.forms import Done, DurationForm, Form, calendar_date, choice, text
@@ -74,13 +73,9 @@ def record_exchange_form(slug: str) -> str | Response | tuple[str, int]:
         form = Form(ExchangeForm(), {"service_date": page.today.isoformat()})
         return render_template("exchanges/record.html", **_context(page, form))
     form = Form.posted(ExchangeForm())
-    if not form.errors:
-        try:
-            return redirect_to(
-                form.submit_once(lambda session: _record(session, page, form))
-            )
-        except (TimebankError, LedgerError) as error:
-            form.refuse(error, FIELDS_OF_ERRORS)
+    done = form.submit(lambda session: _record(session, page, form), FIELDS_OF_ERRORS)
+    if done is not None:
+        return redirect_to(done)
     return render_template("exchanges/record.html", **_context(page, form)), 422
 
 

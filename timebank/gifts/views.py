@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 import ledger
-from ledger.errors import InsufficientCredit, LedgerError
+from ledger.errors import InsufficientCredit
 from timebank.banks.models import TimeBank
 from timebank.banks.rules import GIFT_LIMIT_MINUTES
 from timebank.banks.services import enter_time_bank
@@ -22,7 +22,6 @@ from timebank.errors import (
     InvalidText,
     NotAMember,
     PayingYourself,
-    TimebankError,
     UnknownMember,
 )
 from timebank.forms import Done, DurationForm, Form, text
@@ -88,13 +87,9 @@ def give_gift_form(slug: str) -> str | Response | tuple[str, int]:
         form = Form(GiftForm())
         return render_template("gifts/give.html", **_context(page, form))
     form = Form.posted(GiftForm())
-    if not form.errors:
-        try:
-            return redirect_to(
-                form.submit_once(lambda session: _give(session, page, form))
-            )
-        except (TimebankError, LedgerError) as error:
-            form.refuse(error, FIELDS_OF_ERRORS)
+    done = form.submit(lambda session: _give(session, page, form), FIELDS_OF_ERRORS)
+    if done is not None:
+        return redirect_to(done)
     return render_template("gifts/give.html", **_context(page, form)), 422
 
 

@@ -9,7 +9,6 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from ledger.errors import LedgerError
 from timebank.banks.models import TimeBank
 from timebank.banks.rules import today
 from timebank.banks.services import enter_time_bank
@@ -19,7 +18,6 @@ from timebank.errors import (
     InvalidServiceDate,
     InvalidText,
     NotAnIssuer,
-    TimebankError,
     UnknownOrganisation,
 )
 from timebank.forms import Done, DurationForm, Form, calendar_date, choice, text
@@ -74,13 +72,9 @@ def log_hours_form(
         form = Form(HourLogForm(), {"service_date": page.today.isoformat()})
         return render_template("hour_logs/log.html", **_context(page, form))
     form = Form.posted(HourLogForm())
-    if not form.errors:
-        try:
-            return redirect_to(
-                form.submit_once(lambda session: _log(session, page, form))
-            )
-        except (TimebankError, LedgerError) as error:
-            form.refuse(error, FIELDS_OF_ERRORS)
+    done = form.submit(lambda session: _log(session, page, form), FIELDS_OF_ERRORS)
+    if done is not None:
+        return redirect_to(done)
     return render_template("hour_logs/log.html", **_context(page, form)), 422
 
 

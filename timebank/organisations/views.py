@@ -14,18 +14,11 @@ from marshmallow import post_load
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from ledger.errors import LedgerError
 from timebank.banks.models import TimeBank
 from timebank.banks.rules import DAY_MINUTES
 from timebank.banks.services import enter_time_bank
 from timebank.durations import format_minutes
-from timebank.errors import (
-    AlreadyTaken,
-    InvalidMinutes,
-    InvalidText,
-    NotPermitted,
-    TimebankError,
-)
+from timebank.errors import AlreadyTaken, InvalidMinutes, InvalidText
 from timebank.forms import Done, Form, FormSchema, text, whole_number
 from timebank.people.models import Membership
 from timebank.unit_of_work import run_use_case
@@ -141,15 +134,9 @@ def add_activity_form(
     if request.method == "GET":
         return _render_activity(page, Form(ActivityForm()))
     form = Form.posted(ActivityForm())
-    if not form.errors:
-        try:
-            return redirect_to(
-                form.submit_once(lambda session: _add(session, page, form))
-            )
-        except NotPermitted:
-            raise
-        except (TimebankError, LedgerError) as error:
-            form.refuse(error, ACTIVITY_ERRORS)
+    done = form.submit(lambda session: _add(session, page, form), ACTIVITY_ERRORS)
+    if done is not None:
+        return redirect_to(done)
     return _render_activity(page, form), 422
 
 

@@ -10,17 +10,12 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 import ledger
-from ledger.errors import InsufficientCredit, LedgerError
+from ledger.errors import InsufficientCredit
 from timebank.banks.models import TimeBank
 from timebank.banks.rules import today
 from timebank.banks.services import enter_time_bank
 from timebank.durations import format_minutes
-from timebank.errors import (
-    InvalidServiceDate,
-    NotASpendPartner,
-    TimebankError,
-    UnknownActivity,
-)
+from timebank.errors import InvalidServiceDate, NotASpendPartner, UnknownActivity
 from timebank.forms import Done, Form, FormSchema, calendar_date, choice
 from timebank.organisations.models import Activity, Organisation
 from timebank.organisations.services import list_activities, list_organisations
@@ -69,13 +64,9 @@ def spend_form(slug: str) -> str | Response | tuple[str, int]:
         form = Form(SpendForm(), {"service_date": page.today.isoformat()})
         return render_template("spending/spend.html", **_context(page, form))
     form = Form.posted(SpendForm())
-    if not form.errors:
-        try:
-            return redirect_to(
-                form.submit_once(lambda session: _spend(session, page, form))
-            )
-        except (TimebankError, LedgerError) as error:
-            form.refuse(error, FIELDS_OF_ERRORS)
+    done = form.submit(lambda session: _spend(session, page, form), FIELDS_OF_ERRORS)
+    if done is not None:
+        return redirect_to(done)
     return render_template("spending/spend.html", **_context(page, form)), 422
 
 

@@ -15,7 +15,16 @@ from timebank.extensions import csrf
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 # Each module registers its handlers on bp as it is imported.
-from . import me, problems, tokens  # noqa: E402, F401
+from . import (  # noqa: E402, F401
+    accounts,
+    hour_logs,
+    me,
+    openapi,
+    organisations,
+    problems,
+    tokens,
+    transfers,
+)
 
 
 def init_app(app: Flask) -> None:

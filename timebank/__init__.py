@@ -22,6 +22,7 @@ from .organisations import views as organisations
 from .people import views as people
 from .reversals import views as reversals
 from .spending import views as spending
+from .tokens import views as tokens
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -69,6 +70,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         reversals,
         organisations,
         banks,
+        tokens,
     ):
         app.register_blueprint(feature.bp)
     api.init_app(app)

@@ -148,3 +148,35 @@ class BadCredentials(TimebankError):
 
 class UnknownToken(NotFound):
     """Every API token named is one of the user's own."""
+
+
+class UnknownTransfer(NotFound):
+    """Every transfer named is a gift, exchange or spend of the reader's time bank."""
+
+
+class InvalidTransferKind(TimebankError):
+    """A transfer is a gift, an exchange or a spend."""
+
+
+class NotAPayersAccount(TimebankError):
+    """A transfer is paid from a member's account, in a time bank of the actor's."""
+
+
+class NotAPayeesAccount(TimebankError):
+    """A transfer pays an account that may receive it.
+
+    A gift pays a member or the community pool, an exchange the member who
+    helped, a spend the spend partner.
+    """
+
+
+class AccountsInDifferentTimeBanks(NotAPayeesAccount):
+    """Credits move only between accounts of one time bank."""
+
+
+class ActivityMismatch(TimebankError):
+    """A spend names an activity of the partner it pays; no other transfer does."""
+
+
+class WrongPrice(InvalidMinutes):
+    """A spend pays exactly its activity's price."""

@@ -1,6 +1,8 @@
 """Reading an account: its history, filtered and paged, and its monthly totals."""
 
 from datetime import date
+from functools import partial
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -10,37 +12,28 @@ import ledger
 from timebank.accounts.services import (
     HISTORY_KINDS,
     HISTORY_PAGE_SIZE,
+    AccountOwner,
     HistoryPage,
     Month,
     account_history,
+    list_account_entries,
     monthly_totals,
+    open_account,
 )
 from timebank.banks.models import TimeBank
+from timebank.errors import NotFound, NotPermitted
 from timebank.people.models import Membership
-from timebank.spending.services import record_spend
 
 from .factories import (
     Riverside,
     ana_gives_ben,
+    ana_swims,
     days_ago,
     earn,
     give_ana_one_entry_of_each_kind,
+    open_riverside,
     run,
 )
-
-
-def ana_swims(engine: Engine, place: Riverside) -> None:
-    """Pay the leisure centre for a swim from Ana's account."""
-    run(
-        engine,
-        lambda s: record_spend(
-            s,
-            actor=place.ana,
-            time_bank_id=place.bank_id,
-            member_id=place.ana_id,
-            activity_id=place.swim.id,
-        ),
-    )
 
 
 def history_of(engine: Engine, member_id: int, **filters: object) -> HistoryPage:
@@ -229,3 +222,122 @@ def test_monthly_totals_of_a_new_account_are_twelve_empty_months(
         *[Month(date(2025, m, 1), 0, 0) for m in range(2, 13)],
         Month(date(2026, 1, 1), 0, 0),
     ]
+
+
+def accounts_of_riverside(engine: Engine, place: Riverside) -> dict[str, int]:
+    """Return the ids of every kind of account in the place's time bank."""
+
+    def work(s: Session) -> dict[str, int]:
+        return {
+            "ana": account_of(s, place.ana_id),
+            "charity": place.charity.account_id,
+            "leisure": place.leisure.account_id,
+            "pool": s.get_one(TimeBank, place.bank_id).pool_account_id,
+            "issuance": issuance_account_of(s, place),
+        }
+
+    return run(engine, work)
+
+
+def test_each_person_opens_exactly_the_accounts_their_roles_show_them(
+    engine: Engine, riverside: Riverside
+) -> None:
+    accounts = accounts_of_riverside(engine, riverside)
+    everything = set(accounts)
+    may_open = {
+        riverside.ana: {"ana"},
+        riverside.ben: set(),
+        riverside.charity_admin: {"charity"},
+        riverside.broker: everything,
+        riverside.admin: everything,
+    }
+    for actor, expected in may_open.items():
+        for name, account_id in accounts.items():
+            work = partial(open_account, actor=actor, account_id=account_id)
+            if name in expected:
+                account, _ = run(engine, work)
+                assert account.id == account_id
+            else:
+                with pytest.raises(NotPermitted):
+                    run(engine, work)
+
+
+def test_an_account_names_its_owner(engine: Engine, riverside: Riverside) -> None:
+    accounts = accounts_of_riverside(engine, riverside)
+
+    def owner(name: str) -> AccountOwner:
+        account_id = accounts[name]
+        account, found = run(
+            engine,
+            partial(open_account, actor=riverside.broker, account_id=account_id),
+        )
+        assert account.kind == found.kind
+        return found
+
+    assert owner("ana") == AccountOwner("member", riverside.ana_id, "Ana")
+    assert owner("charity") == AccountOwner(
+        "organisation", riverside.charity.id, "Riverside Food Bank"
+    )
+    assert owner("pool") == AccountOwner("pool", None, "Community pool")
+    assert owner("issuance") == AccountOwner(
+        "issuance", None, "Time bank (credits issued)"
+    )
+
+
+def test_an_account_outside_the_actors_time_banks_does_not_exist(
+    engine: Engine, riverside: Riverside
+) -> None:
+    elsewhere = open_riverside(engine)
+    for account_id in accounts_of_riverside(engine, riverside).values():
+        with pytest.raises(NotFound, match=f"no account {account_id} in your"):
+            run(
+                engine,
+                partial(open_account, actor=elsewhere.admin, account_id=account_id),
+            )
+    with pytest.raises(NotFound, match="no account 999999999 in your"):
+        run(
+            engine,
+            partial(open_account, actor=riverside.admin, account_id=999_999_999),
+        )
+
+
+def test_account_entries_keep_both_days_named_and_pages_of_the_size_asked(
+    engine: Engine, riverside: Riverside
+) -> None:
+    books = give_ana_one_entry_of_each_kind(engine, riverside)
+    ana = run(engine, lambda s: account_of(s, riverside.ana_id))
+
+    def entries(**filters: Any) -> HistoryPage:
+        return run(
+            engine,
+            partial(
+                list_account_entries, actor=riverside.ana, account_id=ana, **filters
+            ),
+        )
+
+    days = entries(first_day=days_ago(15), last_day=days_ago(10))
+    assert memos(days) == [books.gifts, books.exchanges]
+    assert memos(entries(last_day=date.max)) == memos(entries())
+    assert memos(entries(kind="spends")) == [books.spends]
+    first = entries(limit=3)
+    assert memos(first) == [books.reversals, books.spends, books.gifts]
+    rest = entries(limit=3, cursor=first.next_cursor)
+    assert memos(rest) == [books.exchanges, books.earned]
+    assert rest.next_cursor is None
+
+
+def test_account_entries_are_read_only_by_whoever_may_open_the_account(
+    engine: Engine, riverside: Riverside
+) -> None:
+    give_ana_one_entry_of_each_kind(engine, riverside)
+    leisure = riverside.leisure.account_id
+    with pytest.raises(NotPermitted):
+        run(
+            engine,
+            partial(list_account_entries, actor=riverside.ana, account_id=leisure),
+        )
+    page = run(
+        engine,
+        partial(list_account_entries, actor=riverside.broker, account_id=leisure),
+    )
+    assert [(line.minutes, line.counterparty) for line in page.lines] == [(60, "Ana")]

@@ -1,13 +1,17 @@
 """Hour logs: logged by a member or a broker, approved by someone else, earning."""
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any
 
+import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 import ledger
 from timebank.audit.services import list_events
 from timebank.banks.rules import today
+from timebank.decisions import Decision
 from timebank.errors import (
     AlreadyDecided,
     FutureServiceDate,
@@ -20,10 +24,19 @@ from timebank.errors import (
     OutsideBackdatingWindow,
     ReasonRequired,
     TooManyMinutes,
+    UnknownHourLog,
     UnknownMember,
     UnknownOrganisation,
+    UnknownTimeBank,
 )
-from timebank.hour_logs.services import approve_hour_log, log_hours, reject_hour_log
+from timebank.hour_logs.services import (
+    approve_hour_log,
+    get_hour_log_for,
+    list_visible_hour_logs,
+    log_hours,
+    reject_hour_log,
+)
+from timebank.people.models import User
 
 from .factories import (
     Riverside,
@@ -393,3 +406,74 @@ def test_a_log_keeps_its_date_for_approval_after_the_window_passes(
         engine, lambda s: approve_hour_log(s, actor=place.broker, hour_log_id=log.id)
     )
     assert approved.status == "approved"
+
+
+def test_an_hour_log_of_another_time_bank_does_not_exist_for_its_outsiders(
+    engine: Engine, riverside: Riverside
+) -> None:
+    elsewhere = open_riverside(engine)
+    log = log_for(engine, riverside)
+    found = run(
+        engine, lambda s: get_hour_log_for(s, actor=riverside.ben, hour_log_id=log.id)
+    )
+    assert found.id == log.id
+    for actor, hour_log_id in ((elsewhere.broker, log.id), (riverside.ana, 10**12)):
+        with pytest.raises(UnknownHourLog, match=f"no hour log {hour_log_id}"):
+            run(
+                engine,
+                partial(get_hour_log_for, actor=actor, hour_log_id=hour_log_id),
+            )
+
+
+def visible_ids(engine: Engine, actor: User, **filters: Any) -> list[int]:
+    page = run(engine, partial(list_visible_hour_logs, actor=actor, **filters))
+    return [log.id for log in page.hour_logs]
+
+
+def test_hour_logs_are_listed_to_their_member_brokers_and_organisation_admins(
+    engine: Engine, riverside: Riverside
+) -> None:
+    elsewhere = open_riverside(engine)
+    anas = log_for(engine, riverside)
+    bens = log_for(engine, riverside, member_id=riverside.ben_id, actor=riverside.ben)
+    theirs = log_for(engine, elsewhere)
+
+    assert visible_ids(engine, riverside.ana) == [anas.id]
+    assert visible_ids(engine, riverside.ben) == [bens.id]
+    assert visible_ids(engine, riverside.broker) == [anas.id, bens.id]
+    assert visible_ids(engine, riverside.charity_admin) == [anas.id, bens.id]
+    assert visible_ids(engine, riverside.admin) == []
+    assert visible_ids(engine, elsewhere.broker) == [theirs.id]
+
+
+def test_listed_hour_logs_keep_one_status_and_come_a_page_at_a_time(
+    engine: Engine, riverside: Riverside
+) -> None:
+    logs = [log_for(engine, riverside).id for _ in range(3)]
+    run(
+        engine,
+        lambda s: approve_hour_log(s, actor=riverside.broker, hour_log_id=logs[1]),
+    )
+    broker = riverside.broker
+
+    assert visible_ids(engine, broker, status=Decision.PENDING) == [logs[0], logs[2]]
+    assert visible_ids(engine, broker, status=Decision.APPROVED) == [logs[1]]
+    first = run(engine, partial(list_visible_hour_logs, actor=broker, limit=2))
+    assert [log.id for log in first.hour_logs] == logs[:2]
+    assert first.next_after_id == logs[1]
+    assert visible_ids(engine, broker, limit=2, after_id=logs[1]) == [logs[2]]
+    last = run(engine, partial(list_visible_hour_logs, actor=broker, after_id=logs[1]))
+    assert last.next_after_id is None
+
+
+def test_hour_logs_of_a_time_bank_are_listed_only_to_its_members(
+    engine: Engine, riverside: Riverside
+) -> None:
+    elsewhere = open_riverside(engine)
+    log = log_for(engine, riverside)
+    here = riverside.bank_id
+    assert visible_ids(engine, riverside.broker, time_bank_id=here) == [log.id]
+    there = elsewhere.bank_id
+    assert visible_ids(engine, elsewhere.broker, time_bank_id=there) == []
+    with pytest.raises(UnknownTimeBank, match=f"no time bank {here}"):
+        visible_ids(engine, elsewhere.broker, time_bank_id=here)

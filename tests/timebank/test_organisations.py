@@ -1,14 +1,19 @@
 """Organisations: the directory, an organisation's own page, its activities."""
 
 from datetime import date
+from functools import partial
 
+import pytest
 from sqlalchemy import Engine
 
-from timebank.errors import NotPermitted, UnknownOrganisation
+from timebank.errors import NotPermitted, UnknownOrganisation, UnknownTimeBank
 from timebank.hour_logs.services import approve_hour_log, reject_hour_log
 from timebank.organisations.services import (
     OrganisationOverview,
     add_activity,
+    enter_organisation,
+    list_organisations_of,
+    organisation_activities,
     organisation_directory,
     organisation_overview,
 )
@@ -164,4 +169,77 @@ def test_an_organisation_admin_keeps_the_activities_only_of_their_own(
             ),
             NotPermitted,
             "Only an admin of Leisure Centre",
+        )
+
+
+def test_an_organisation_is_entered_only_from_inside_its_time_bank(
+    engine: Engine, riverside: Riverside
+) -> None:
+    elsewhere = open_riverside(engine)
+    organisation, membership = run(
+        engine,
+        partial(
+            enter_organisation,
+            actor=riverside.ana,
+            organisation_id=riverside.leisure.id,
+        ),
+    )
+    assert organisation.id == riverside.leisure.id
+    assert membership.id == riverside.ana_id
+    for organisation_id in (riverside.leisure.id, 10**12):
+        with pytest.raises(
+            UnknownOrganisation, match=f"no organisation {organisation_id}"
+        ):
+            run(
+                engine,
+                partial(
+                    enter_organisation,
+                    actor=elsewhere.ana,
+                    organisation_id=organisation_id,
+                ),
+            )
+
+
+def test_organisations_are_listed_from_the_actors_time_banks_only(
+    engine: Engine, riverside: Riverside
+) -> None:
+    elsewhere = open_riverside(engine)
+
+    def names(actor: User, time_bank_id: int | None = None) -> list[tuple[int, str]]:
+        found = run(
+            engine,
+            partial(list_organisations_of, actor=actor, time_bank_id=time_bank_id),
+        )
+        return [(o.time_bank_id, o.name) for o in found]
+
+    assert names(riverside.ana) == [
+        (riverside.bank_id, "Leisure Centre"),
+        (riverside.bank_id, "Riverside Food Bank"),
+    ]
+    assert names(riverside.ana, riverside.bank_id) == names(riverside.ana)
+    with pytest.raises(UnknownTimeBank, match=f"no time bank {elsewhere.bank_id}"):
+        names(riverside.ana, elsewhere.bank_id)
+
+
+def test_any_member_reads_a_partners_activities_and_no_outsider(
+    engine: Engine, riverside: Riverside
+) -> None:
+    elsewhere = open_riverside(engine)
+    activities = run(
+        engine,
+        partial(
+            organisation_activities,
+            actor=riverside.ben,
+            organisation_id=riverside.leisure.id,
+        ),
+    )
+    assert [(a.name, a.price_minutes) for a in activities] == [("Swim", 60)]
+    with pytest.raises(UnknownOrganisation):
+        run(
+            engine,
+            partial(
+                organisation_activities,
+                actor=elsewhere.admin,
+                organisation_id=riverside.leisure.id,
+            ),
         )

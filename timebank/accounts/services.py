@@ -1,27 +1,31 @@
-"""Reading a member's account: who may see it, its entries, its recent months.
+"""Reading an account: who may see it, its entries, its recent months.
 
 A member sees their own account; a broker or admin of the time bank sees any
-member's. An entry is shown with the other side of it: the member, the
-organisation, the community pool, or the time bank that issued the credits.
+account of it: a member's, an organisation's, the community pool, the
+issuance account. An organisation's admin sees the organisation's account.
+An entry is shown with the other side of it: the member, the organisation,
+the community pool, or the time bank that issued the credits.
 The history lists every entry a page at a time, filtered by the day the help
 happened (the date members know) and by the kind of entry.
 """
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import extract, func, select
 from sqlalchemy.orm import Session
 
 import ledger
+from ledger.accounts import is_whole_number
 from ledger.schema import accounts, postings, transactions
 from timebank.banks.models import TimeBank
 from timebank.banks.rules import today
-from timebank.errors import NotPermitted
+from timebank.errors import NotFound, NotPermitted
 from timebank.organisations.models import Organisation
+from timebank.organisations.services import open_organisation
 from timebank.people.models import Membership, Role, User
-from timebank.people.services import get_member
+from timebank.people.services import STAFF, get_member, membership_of, require_role
 
 # The kinds of entry that count as earning and as spending in the monthly chart;
 # gifts and reversals are shown in the history but not charted.
@@ -30,6 +34,9 @@ SPENT_KINDS = ("spend", "exchange")
 RECENT_ENTRIES = 10
 CHART_MONTHS = 12
 HISTORY_PAGE_SIZE = 25
+# How many entries a program's page holds when not told, and the most it may.
+ENTRIES_PAGE_SIZE = 50
+MAX_ENTRIES_PAGE_SIZE = 100
 # The kinds of entry a member may pick in their history, as the ledger's kinds;
 # "all" picks none, which the ledger reads as every kind.
 HISTORY_KINDS: dict[str, tuple[str, ...]] = {
@@ -146,8 +153,8 @@ def account_history(
     themselves, or open_member_account). A cursor that is not a page's
     next_cursor raises ledger.errors.InvalidRequest.
     """
-    page = ledger.list_entries(
-        session.connection(),
+    return _entries_page(
+        session,
         member.account_id,
         service_from=service_from,
         service_before=service_before,
@@ -155,8 +162,29 @@ def account_history(
         cursor=cursor,
         limit=HISTORY_PAGE_SIZE,
     )
+
+
+def _entries_page(
+    session: Session,
+    account_id: int,
+    *,
+    service_from: date | None,
+    service_before: date | None,
+    kinds: tuple[str, ...],
+    cursor: str | None,
+    limit: int,
+) -> HistoryPage:
+    page = ledger.list_entries(
+        session.connection(),
+        account_id,
+        service_from=service_from,
+        service_before=service_before,
+        kinds=kinds,
+        cursor=cursor,
+        limit=limit,
+    )
     return HistoryPage(
-        lines=describe_entries(session, member.account_id, page.entries),
+        lines=describe_entries(session, account_id, page.entries),
         next_cursor=page.next_cursor,
     )
 
@@ -255,3 +283,107 @@ def _last_months(on: date, count: int) -> list[date]:
     """Return the first days of the count months ending with on's month."""
     index = on.year * 12 + on.month - 1
     return [date(i // 12, i % 12 + 1, 1) for i in range(index - count + 1, index + 1)]
+
+
+@dataclass(frozen=True)
+class AccountOwner:
+    """Whom an account belongs to: a member, an organisation, or the time bank.
+
+    kind is the account's: member, organisation, pool or issuance. The time
+    bank's own two accounts, its community pool and the issuance account that
+    earned credits come from, have no id of their own.
+    """
+
+    kind: str
+    id: int | None
+    name: str
+
+
+def open_account(
+    session: Session, *, actor: User, account_id: int
+) -> tuple[ledger.Account, AccountOwner]:
+    """Return an account the actor may see, with whom it belongs to.
+
+    A member sees their own account; a broker or time-bank admin every
+    account of their time bank; an organisation's admin the organisation's.
+    To someone outside its time bank, an account does not exist.
+    """
+    bank = _time_bank_of_account(session, actor=actor, account_id=account_id)
+    account = ledger.get_account(session.connection(), account_id)
+    member = session.scalars(
+        select(Membership).where(Membership.account_id == account.id)
+    ).first()
+    if member is not None:
+        open_member_account(session, actor=actor, bank=bank, member_id=member.id)
+        return account, AccountOwner(
+            kind=account.kind, id=member.id, name=member_name(session, member)
+        )
+    organisation = session.scalars(
+        select(Organisation).where(Organisation.account_id == account.id)
+    ).first()
+    if organisation is not None:
+        open_organisation(
+            session,
+            actor=actor,
+            time_bank_id=bank.id,
+            organisation_id=organisation.id,
+        )
+        return account, AccountOwner(
+            kind=account.kind, id=organisation.id, name=organisation.name
+        )
+    require_role(session, actor=actor, time_bank_id=bank.id, roles=STAFF)
+    return account, AccountOwner(
+        kind=account.kind,
+        id=None,
+        name=account_labels(session, [account.id])[account.id],
+    )
+
+
+def list_account_entries(
+    session: Session,
+    *,
+    actor: User,
+    account_id: int,
+    first_day: date | None = None,
+    last_day: date | None = None,
+    kind: str = "all",
+    cursor: str | None = None,
+    limit: int = ENTRIES_PAGE_SIZE,
+) -> HistoryPage:
+    """Return a page of the entries of an account the actor may see, newest first.
+
+    first_day and last_day are service dates, both included, as a member
+    picks them; kind is one of HISTORY_KINDS. A cursor that is not a page's
+    next_cursor raises ledger.errors.InvalidRequest.
+    """
+    account, _ = open_account(session, actor=actor, account_id=account_id)
+    return _entries_page(
+        session,
+        account.id,
+        service_from=first_day,
+        # The last day the calendar holds has no day after it: no end at all.
+        service_before=None
+        if last_day is None or last_day == date.max
+        else last_day + timedelta(days=1),
+        kinds=HISTORY_KINDS[kind],
+        cursor=cursor,
+        limit=limit,
+    )
+
+
+def _time_bank_of_account(
+    session: Session, *, actor: User, account_id: int
+) -> TimeBank:
+    """Return the time bank whose book holds an account, if the actor belongs to it."""
+    bank = (
+        session.scalars(
+            select(TimeBank)
+            .join(accounts, accounts.c.book_id == TimeBank.book_id)
+            .where(accounts.c.id == account_id)
+        ).first()
+        if is_whole_number(account_id)
+        else None
+    )
+    if bank is None or membership_of(session, user=actor, time_bank_id=bank.id) is None:
+        raise NotFound(f"There is no account {account_id!r} in your time banks.")
+    return bank

@@ -1,4 +1,4 @@
-"""Logging volunteered hours, and approving or rejecting them.
+"""Logging volunteered hours, approving or rejecting them, and listing them.
 
 An approved hour log earns exactly its minutes, hour for hour, from the time
 bank's issuance account or from the organisation's account, as the time bank
@@ -6,9 +6,10 @@ chooses. Maker-checker: nobody approves a log they logged or that credits them.
 """
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 import ledger
@@ -22,10 +23,15 @@ from timebank.banks.rules import (
     check_text,
 )
 from timebank.decisions import Decision, require_checker, require_pending
-from timebank.errors import NotAnIssuer, NotPermitted, UnknownHourLog
-from timebank.organisations.models import Organisation
+from timebank.errors import (
+    NotAnIssuer,
+    NotPermitted,
+    UnknownHourLog,
+    UnknownTimeBank,
+)
+from timebank.organisations.models import Organisation, OrganisationAdmin
 from timebank.organisations.services import get_organisation, is_organisation_admin
-from timebank.people.models import Membership, Role, User
+from timebank.people.models import Membership, MembershipRole, Role, User
 from timebank.people.services import (
     acts_for,
     get_paying_member,
@@ -35,6 +41,10 @@ from timebank.people.services import (
 )
 
 from .models import HourLog
+
+# How many hour logs a page lists when not told, and the most it may list.
+HOUR_LOGS_PAGE_SIZE = 50
+MAX_HOUR_LOGS_PAGE_SIZE = 100
 
 
 def log_hours(
@@ -185,4 +195,74 @@ def _require_decider(
     raise NotPermitted(
         "Only a broker of this time bank, or an admin of "
         f"{organisation.name}, may decide on this hour log."
+    )
+
+
+def get_hour_log_for(session: Session, *, actor: User, hour_log_id: int) -> HourLog:
+    """Return an hour log of a time bank the actor belongs to.
+
+    To someone outside its time bank, an hour log does not exist, as the
+    time bank itself does not; who may decide on it is checked by deciding.
+    """
+    log = session.get(HourLog, hour_log_id) if is_whole_number(hour_log_id) else None
+    if (
+        log is None
+        or membership_of(session, user=actor, time_bank_id=log.time_bank_id) is None
+    ):
+        raise UnknownHourLog(f"There is no hour log {hour_log_id!r}.")
+    return log
+
+
+@dataclass(frozen=True)
+class VisibleHourLogs:
+    """A page of hour logs, oldest first, and the id the next page starts after."""
+
+    hour_logs: list[HourLog]
+    next_after_id: int | None
+
+
+def list_visible_hour_logs(
+    session: Session,
+    *,
+    actor: User,
+    time_bank_id: int | None = None,
+    status: Decision | None = None,
+    after_id: int | None = None,
+    limit: int = HOUR_LOGS_PAGE_SIZE,
+) -> VisibleHourLogs:
+    """Return a page of the hour logs the actor may see, oldest first.
+
+    A member sees their own; a broker every one of their time bank's; an
+    organisation's admin those volunteered for it. time_bank_id keeps one
+    time bank's, which the actor must belong to; after_id starts the page
+    after that hour log.
+    """
+    memberships = select(Membership.id).where(Membership.user_id == actor.id)
+    if time_bank_id is not None:
+        if membership_of(session, user=actor, time_bank_id=time_bank_id) is None:
+            raise UnknownTimeBank(f"There is no time bank {time_bank_id!r}.")
+        memberships = memberships.where(Membership.time_bank_id == time_bank_id)
+    brokered_banks = (
+        select(Membership.time_bank_id)
+        .join(MembershipRole, MembershipRole.membership_id == Membership.id)
+        .where(Membership.id.in_(memberships), MembershipRole.role == Role.BROKER.value)
+    )
+    administered = select(OrganisationAdmin.organisation_id).where(
+        OrganisationAdmin.membership_id.in_(memberships)
+    )
+    query = select(HourLog).where(
+        or_(
+            HourLog.membership_id.in_(memberships),
+            HourLog.time_bank_id.in_(brokered_banks),
+            HourLog.organisation_id.in_(administered),
+        )
+    )
+    if status is not None:
+        query = query.where(HourLog.status == status.value)
+    if after_id is not None:
+        query = query.where(HourLog.id > after_id)
+    logs = list(session.scalars(query.order_by(HourLog.id).limit(limit + 1)))
+    return VisibleHourLogs(
+        hour_logs=logs[:limit],
+        next_after_id=logs[limit - 1].id if len(logs) > limit else None,
     )

@@ -23,6 +23,7 @@ from timebank.errors import (
     NotPermitted,
     UnknownActivity,
     UnknownOrganisation,
+    UnknownTimeBank,
 )
 from timebank.hour_logs.models import HourLog
 from timebank.people.models import Membership, Role, User
@@ -491,3 +492,60 @@ def _months_ending(on: date, count: int) -> list[date]:
     """Return the first days of the count months ending with on's month."""
     index = on.year * 12 + on.month - 1
     return [date(i // 12, i % 12 + 1, 1) for i in range(index - count + 1, index + 1)]
+
+
+def enter_organisation(
+    session: Session, *, actor: User, organisation_id: int
+) -> tuple[Organisation, Membership]:
+    """Return an organisation and the actor's membership of its time bank.
+
+    To someone outside its time bank, an organisation does not exist, as
+    the time bank itself does not.
+    """
+    organisation = (
+        session.get(Organisation, organisation_id)
+        if is_whole_number(organisation_id)
+        else None
+    )
+    membership = (
+        None
+        if organisation is None
+        else membership_of(session, user=actor, time_bank_id=organisation.time_bank_id)
+    )
+    if organisation is None or membership is None:
+        raise UnknownOrganisation(f"There is no organisation {organisation_id!r}.")
+    return organisation, membership
+
+
+def list_organisations_of(
+    session: Session, *, actor: User, time_bank_id: int | None = None
+) -> Sequence[Organisation]:
+    """Return the organisations of the time banks the actor belongs to.
+
+    time_bank_id keeps one time bank's, which the actor must belong to. They
+    come by time bank, then by name.
+    """
+    banks = select(Membership.time_bank_id).where(Membership.user_id == actor.id)
+    if time_bank_id is not None:
+        if membership_of(session, user=actor, time_bank_id=time_bank_id) is None:
+            raise UnknownTimeBank(f"There is no time bank {time_bank_id!r}.")
+        banks = banks.where(Membership.time_bank_id == time_bank_id)
+    return session.scalars(
+        select(Organisation)
+        .where(Organisation.time_bank_id.in_(banks))
+        .order_by(Organisation.time_bank_id, Organisation.name, Organisation.id)
+    ).all()
+
+
+def organisation_activities(
+    session: Session, *, actor: User, organisation_id: int
+) -> Sequence[Activity]:
+    """Return what an organisation offers, by name, to a member of its time bank."""
+    organisation, _ = enter_organisation(
+        session, actor=actor, organisation_id=organisation_id
+    )
+    return list_activities(
+        session,
+        time_bank_id=organisation.time_bank_id,
+        organisation_id=organisation.id,
+    )

@@ -81,3 +81,13 @@ def test_malformed_bodies_get_a_problem_and_no_server_error(
     missing = anonymous_api.get("/api/v1/nowhere")
     assert missing.status_code == 404
     assert missing.content_type == "application/problem+json"
+
+
+def test_an_email_a_database_cannot_store_makes_no_token(
+    anonymous_api: ApiClient,
+) -> None:
+    for email in ("ana\x00@example.org", "ana\ud800@example.org"):
+        response = anonymous_api.post(
+            "/api/v1/tokens", {"email": email, "password": "x"}
+        )
+        assert response.status_code == 401

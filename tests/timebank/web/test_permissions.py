@@ -5,8 +5,8 @@ bank; an organisation's admin only their organisation. The subject of each
 page is Ana, a member of Riverside, its food bank, and an entry of Ana's.
 Each route is sent the method it answers: a form is posted empty with a
 valid CSRF token, so that a viewer who may use it meets the form's own
-refusal (422) and nobody else gets that far. Every route of the app must be
-in the matrix.
+refusal (422) and nobody else gets that far. Every route of the web pages
+must be in the matrix; the API's have a matrix of their own.
 """
 
 from collections.abc import Callable
@@ -19,9 +19,10 @@ from werkzeug.routing import Rule
 
 from timebank import create_app
 from timebank.people.models import User
+from timebank.tokens.services import create_token
 
-from ..factories import Riverside, earn, open_riverside
-from .conftest import TOKEN, Browser
+from ..factories import Riverside, earn, open_riverside, run
+from .conftest import PASSWORD, TOKEN, Browser
 
 VIEWERS = ("anonymous", "ana", "ben", "broker", "charity_admin", "admin", "outsider")
 
@@ -37,6 +38,9 @@ MATRIX: dict[tuple[str, str], str] = {
     ("GET", "/healthz"):                                        "200 200 200 200 200 200 200",
     ("GET", "/sign-in"):                                        "200 200 200 200 200 200 200",
     ("POST", "/sign-in"):                                       "422 422 422 422 422 422 422",
+    ("GET", "/tokens"):                                         "302 200 200 200 200 200 200",
+    ("POST", "/tokens"):                                        "302 422 422 422 422 422 422",
+    ("POST", "/tokens/<id:token_id>/revoke"):                   "302 302 422 422 422 422 422",
     ("POST", "/sign-out"):                                      "302 302 302 302 302 302 302",
     ("GET", "~/"):                                              "302 200 200 200 200 200 404",
     ("GET", "~/history"):                                       "302 200 200 200 200 200 404",
@@ -89,7 +93,7 @@ def routes(app: Flask) -> dict[tuple[str, str], Rule]:
     return {
         (method, rule.rule.replace(BANK, "~", 1)): rule
         for rule in app.url_map.iter_rules()
-        if rule.endpoint != "static"
+        if rule.endpoint != "static" and not rule.rule.startswith("/api/")
         for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}
     }
 
@@ -122,6 +126,10 @@ def scene(
         "outsider": open_riverside(engine).broker,
     }
     log = earn(engine, riverside, riverside.ana, 60)
+    token, _ = run(
+        engine,
+        lambda s: create_token(s, email=riverside.ana.email, password=PASSWORD),
+    )
     browsers = {"anonymous": Browser(app.test_client())}
     browsers.update({name: browser_for(user) for name, user in users.items()})
     return Scene(
@@ -131,6 +139,7 @@ def scene(
             "member_id": riverside.ana_id,
             "organisation_id": riverside.charity.id,
             "transaction_id": log.transaction_id,
+            "token_id": token.id,
         },
     )
 

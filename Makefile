@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 HOST := 127.0.0.1
 PORT := 5000
 
-.PHONY: venv run test bench clean
+.PHONY: venv run test bench bench-api clean
 
 venv: $(VENV)/.installed
 
@@ -29,6 +29,9 @@ test: venv
 
 bench: venv
 	$(BIN)/python bench/ledger_bench.py
+
+bench-api: venv
+	$(BIN)/python bench/api_bench.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -122,6 +122,11 @@ def problems(operation: Operation) -> dict[int, str]:
             f"The {IDEMPOTENCY_HEADER} was already used for a different request.",
         ),
         (413, reads_body, f"The body is larger than {MAX_BODY_BYTES} bytes."),
+        (
+            429,
+            operation.rate_limit is not None,
+            f"Too many requests from one address: {operation.rate_limit}.",
+        ),
         (422, reads_fields, "A field is not valid: errors lists each one's messages."),
         (
             422,

@@ -14,6 +14,8 @@ from typing import Any
 from flask import Response, jsonify, request
 from marshmallow import RAISE, Schema, ValidationError
 
+from timebank.extensions import limiter
+
 from . import bp
 from .auth import token_user
 from .problems import ApiProblem
@@ -43,6 +45,7 @@ class Operation:
     response: Schema | None
     public: bool
     idempotent: bool
+    rate_limit: str | None = None
 
 
 OPERATIONS: list[Operation] = []
@@ -58,6 +61,7 @@ def operation(
     response: Schema | None = None,
     public: bool = False,
     idempotent: bool = False,
+    rate_limit: str | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a handler for method and rule under /api/v1.
 
@@ -81,6 +85,9 @@ def operation(
                 return Response(status=204)
             return jsonify(response.dump(result)), status
 
+        view.__name__ = handler.__name__
+        if rate_limit is not None:
+            view = limiter.limit(rate_limit)(view)
         bp.add_url_rule(rule, handler.__name__, view, methods=[method])
         OPERATIONS.append(
             Operation(
@@ -95,6 +102,7 @@ def operation(
                 response=response,
                 public=public,
                 idempotent=idempotent,
+                rate_limit=rate_limit,
             )
         )
         return handler

@@ -4,6 +4,7 @@ from typing import Any
 
 from marshmallow import fields, validate
 
+from timebank.extensions import PASSWORD_TRIES
 from timebank.people.models import User
 from timebank.tokens.models import ApiToken
 from timebank.tokens.services import create_token, list_tokens, revoke_token
@@ -37,7 +38,13 @@ class TokenList(ApiSchema):
 
 
 @operation(
-    "POST", "/tokens", status=201, body=TokenIn(), response=NewTokenOut(), public=True
+    "POST",
+    "/tokens",
+    status=201,
+    body=TokenIn(),
+    response=NewTokenOut(),
+    public=True,
+    rate_limit=PASSWORD_TRIES,
 )
 def make_token(body: dict[str, Any]) -> dict[str, Any]:
     """Make a personal token with your email and password.

@@ -14,7 +14,7 @@ from .approvals import views as approvals
 from .banks import views as banks
 from .durations import format_minutes
 from .exchanges import views as exchanges
-from .extensions import csrf, login_manager
+from .extensions import csrf, limiter, login_manager
 from .forms import LARGEST_ID
 from .gifts import views as gifts
 from .hour_logs import views as hour_logs
@@ -52,6 +52,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     commands.init_app(app)
     login_manager.init_app(app)
     csrf.init_app(app)
+    limiter.init_app(app)
     error_pages.init_app(app)
     app.jinja_env.filters["duration"] = format_minutes
     # Pages small enough for a slow phone connection: no blank lines from tags.

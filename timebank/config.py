@@ -29,8 +29,9 @@ COOKIE_SETTINGS = {
 
 
 def from_environment(instance_path: str) -> dict[str, str]:
-    """Return the settings: DATABASE_URL and SECRET_KEY, each with its default."""
+    """Return the settings from the environment, each with its default."""
     return {
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or "memory://",
         "DATABASE_URL": os.environ.get("DATABASE_URL")
         or default_database_url(instance_path),
         "SECRET_KEY": os.environ.get("SECRET_KEY") or DEV_SECRET_KEY,

@@ -1,5 +1,7 @@
 """The Flask extensions: created unbound here, bound to an app in create_app."""
 
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
@@ -10,3 +12,10 @@ login_manager.login_message = "Please sign in to see that page."
 login_manager.session_protection = "strong"
 
 csrf = CSRFProtect()
+
+# Counted per client address; the storage is RATELIMIT_STORAGE_URI (memory,
+# per process, by default; redis://... to share counts between workers).
+limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
+
+# Guessing passwords, by sign-in form or by token request, is slowed to this.
+PASSWORD_TRIES = "10 per minute"

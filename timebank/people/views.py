@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from timebank.banks.models import TimeBank
 from timebank.banks.services import enter_time_bank
 from timebank.errors import WeakPassword
-from timebank.extensions import login_manager
+from timebank.extensions import PASSWORD_TRIES, limiter, login_manager
 from timebank.forms import Done, Form, FormSchema, text
 from timebank.unit_of_work import run_use_case
 
@@ -55,6 +55,7 @@ def load_user(session_id: str) -> User | None:
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
+@limiter.limit(PASSWORD_TRIES, methods=["POST"])
 def sign_in() -> str | Response | tuple[str, int]:
     """Sign in with an email and a password."""
     if request.method == "GET":

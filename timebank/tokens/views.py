@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from timebank.errors import BadCredentials, InvalidText
+from timebank.extensions import PASSWORD_TRIES, limiter
 from timebank.forms import Done, Form, FormSchema, new_request_key, text
 from timebank.unit_of_work import run_use_case
 
@@ -57,6 +58,7 @@ def tokens_page() -> str:
 
 
 @bp.post("/tokens")
+@limiter.limit(PASSWORD_TRIES)
 @login_required
 def make_token() -> Response | tuple[str, int]:
     """Make a personal API token, and show its secret this once."""

@@ -157,7 +157,7 @@ def test_refusals_are_described_as_problems(described: dict[str, Any]) -> None:
     }
     assert set(problem["required"]) == {"type", "title", "status", "detail"}
     make_token = described["paths"][f"{API}/tokens"]["post"]
-    assert set(make_token["responses"]) == {"201", "400", "401", "413", "422"}
+    assert set(make_token["responses"]) == {"201", "400", "401", "413", "422", "429"}
     refused = make_token["responses"]["422"]["content"]["application/problem+json"]
     assert refused["schema"] == {"$ref": "#/components/schemas/Problem"}
     revoke = described["paths"][f"{API}/tokens/{{token_id}}"]["delete"]

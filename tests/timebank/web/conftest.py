@@ -33,6 +33,9 @@ def app(engine: Engine) -> Iterator[Flask]:
     app = create_app(
         {
             "TESTING": True,
+            # Tests sign in more often than a person could; test_rate_limits.py
+            # turns the limits back on.
+            "RATELIMIT_ENABLED": False,
             "DATABASE_URL": engine.url.render_as_string(hide_password=False),
             "SECRET_KEY": "test",
         }

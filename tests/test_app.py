@@ -101,13 +101,15 @@ def test_the_database_defaults_to_a_file_in_the_instance_folder(
     assert instance.is_dir()
 
 
-def test_the_environment_names_the_database_and_secret_key(
+def test_the_environment_names_the_database_secret_key_and_rate_limit_store(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", "postgresql://timebank@db.internal/timebank")
     monkeypatch.setenv("SECRET_KEY", "not the dev key")
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379")
     settings = from_environment(str(tmp_path))
     assert settings == {
         "DATABASE_URL": "postgresql://timebank@db.internal/timebank",
         "SECRET_KEY": "not the dev key",
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
     }

@@ -42,7 +42,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         template_folder=PROJECT / "templates",
         static_folder=PROJECT / "static",
     )
-    app.config.from_mapping(config.COOKIE_SETTINGS)
+    app.config.from_mapping(config.SECURITY_SETTINGS)
     app.config.from_mapping(config.from_environment(app.instance_path))
     if test_config is not None:
         app.config.from_mapping(test_config)

@@ -14,8 +14,10 @@ def default_database_url(instance_path: str) -> str:
 
 
 # Cookies only over HTTPS (browsers count http://127.0.0.1 as secure), never
-# readable by scripts, and not sent with another site's form posts.
-COOKIE_SETTINGS = {
+# readable by scripts, and not sent with another site's form posts; rate
+# limits on, in every app (the limiter would otherwise keep the last app's).
+SECURITY_SETTINGS = {
+    "RATELIMIT_ENABLED": True,
     "SESSION_COOKIE_SECURE": True,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",

@@ -13,8 +13,8 @@ login_manager.session_protection = "strong"
 
 csrf = CSRFProtect()
 
-# Counted per client address; the storage is RATELIMIT_STORAGE_URI (memory,
-# per process, by default; redis://... to share counts between workers).
+# Counted per client address, in the storage RATELIMIT_STORAGE_URI names:
+# memory, per process, by default.
 limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
 
 # Guessing passwords, by sign-in form or by token request, is slowed to this.

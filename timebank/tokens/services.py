@@ -15,13 +15,15 @@ from sqlalchemy.orm import Session
 
 from ledger.accounts import is_whole_number
 from timebank.banks.rules import check_text
-from timebank.errors import BadCredentials, UnknownToken
+from timebank.errors import BadCredentials, InvalidText, UnknownToken
 from timebank.people.models import User
 from timebank.people.services import authenticate
 
 from .models import ApiToken
 
 SECRET_PREFIX = "tb_"
+# As long as the column that keeps it.
+MAX_NAME_LENGTH = 200
 
 
 def create_token(
@@ -31,10 +33,13 @@ def create_token(
     user = authenticate(session, email=email, password=password)
     if user is None:
         raise BadCredentials("That email address and password do not match.")
+    name = check_text(name, what="token's name", required=False) or "API token"
+    if len(name) > MAX_NAME_LENGTH:
+        raise InvalidText(f"A token's name has at most {MAX_NAME_LENGTH} characters.")
     secret = SECRET_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         user_id=user.id,
-        name=check_text(name, what="token's name", required=False) or "API token",
+        name=name,
         prefix=secret[:10],
         digest=_digest(secret),
         created_at=datetime.now(UTC),

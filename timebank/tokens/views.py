@@ -20,20 +20,17 @@ from timebank.forms import Done, Form, FormSchema, new_request_key, text
 from timebank.unit_of_work import run_use_case
 
 from .models import ApiToken
-from .services import create_token, list_tokens, revoke_token
+from .services import MAX_NAME_LENGTH, create_token, list_tokens, revoke_token
 
 bp = Blueprint("tokens", __name__)
-
-# As long as the column that keeps it.
-LONGEST_NAME = 200
 
 
 class NewTokenForm(FormSchema):
     name = fields.String(
         load_default="",
         validate=validate.Length(
-            max=LONGEST_NAME,
-            error=f"Name the token with at most {LONGEST_NAME} characters.",
+            max=MAX_NAME_LENGTH,
+            error=f"Name the token with at most {MAX_NAME_LENGTH} characters.",
         ),
     )
     password = text("your password")

@@ -2,10 +2,15 @@
 
 from collections.abc import Callable
 
-from timebank.people.models import User
+import pytest
+from sqlalchemy import Engine
 
-from ..factories import Riverside
-from ..web.conftest import Browser
+from timebank.errors import InvalidText
+from timebank.people.models import User
+from timebank.tokens.services import create_token
+
+from ..factories import Riverside, run, snapshot
+from ..web.conftest import PASSWORD, Browser
 from .conftest import ApiClient
 
 
@@ -91,3 +96,17 @@ def test_an_email_a_database_cannot_store_makes_no_token(
             "/api/v1/tokens", {"email": email, "password": "x"}
         )
         assert response.status_code == 401
+
+
+def test_a_token_name_longer_than_its_column_is_refused_by_the_service(
+    engine: Engine, riverside: Riverside
+) -> None:
+    before = snapshot(engine)
+    with pytest.raises(InvalidText, match="at most 200 characters"):
+        run(
+            engine,
+            lambda s: create_token(
+                s, email=riverside.ana.email, password=PASSWORD, name="x" * 201
+            ),
+        )
+    assert snapshot(engine) == before

@@ -13,6 +13,7 @@ from timebank.errors import (
     AlreadyTaken,
     InvalidEmail,
     InvalidSetting,
+    InvalidText,
     MakerChecker,
     NotPermitted,
     ReasonRequired,
@@ -396,3 +397,16 @@ def test_only_a_time_bank_admin_freezes_someone_elses_account_saying_why(
                 error,
                 message,
             )
+
+
+def test_a_name_longer_than_its_column_is_refused_and_changes_nothing(
+    engine: Engine,
+) -> None:
+    assert_refused(
+        engine,
+        lambda s: register_user(
+            s, email="long.name@example.org", name="x" * 201, password="correct horse"
+        ),
+        InvalidText,
+        "at most 200 characters",
+    )

@@ -2,7 +2,7 @@
 
 import pytest
 
-from timebank.banks.rules import MAX_DESCRIPTION_LENGTH, check_text
+from timebank.banks.rules import MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH, check_text
 from timebank.errors import InvalidText
 
 
@@ -27,3 +27,9 @@ def test_text_that_a_database_cannot_store_or_a_person_read_is_refused(
 ) -> None:
     with pytest.raises(InvalidText, match=message):
         check_text(value, what="memo")
+
+
+def test_a_name_is_at_most_as_long_as_its_column() -> None:
+    assert check_text("x" * MAX_NAME_LENGTH, what="name", longest=MAX_NAME_LENGTH)
+    with pytest.raises(InvalidText, match=f"at most {MAX_NAME_LENGTH} characters"):
+        check_text("x" * (MAX_NAME_LENGTH + 1), what="name", longest=MAX_NAME_LENGTH)

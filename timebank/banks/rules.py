@@ -20,6 +20,8 @@ DAY_MINUTES = 24 * 60
 # A gift may pass on more than a day's credits, but not an absurd amount.
 GIFT_LIMIT_MINUTES = 100 * 60
 MAX_DESCRIPTION_LENGTH = 500
+# A person's, time bank's, organisation's, activity's or token's name.
+MAX_NAME_LENGTH = 200
 
 
 def today() -> date:
@@ -68,12 +70,16 @@ def check_service_date(
     return service_date
 
 
-def check_text(value: object, *, what: str, required: bool = True) -> str:
-    """Return value stripped if it is text of a sensible length."""
-    if not isinstance(value, str) or len(value) > MAX_DESCRIPTION_LENGTH:
-        raise InvalidText(
-            f"The {what} must be text of at most {MAX_DESCRIPTION_LENGTH} characters."
-        )
+def check_text(
+    value: object,
+    *,
+    what: str,
+    required: bool = True,
+    longest: int = MAX_DESCRIPTION_LENGTH,
+) -> str:
+    """Return value stripped if it is text of at most longest characters."""
+    if not isinstance(value, str) or len(value.strip()) > longest:
+        raise InvalidText(f"The {what} must be text of at most {longest} characters.")
     if not is_storable_text(value):
         raise InvalidText(
             f"The {what} holds a character that is not text (a NUL or half of a "

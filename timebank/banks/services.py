@@ -39,7 +39,7 @@ from timebank.people.services import (
 )
 
 from .models import Approval, EarnSource, TimeBank
-from .rules import check_text
+from .rules import MAX_NAME_LENGTH, check_text
 
 SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
 MAX_BACKDATING_DAYS = 366
@@ -73,7 +73,7 @@ def open_time_bank(
     earn_source: str = EarnSource.ISSUANCE,
 ) -> TimeBank:
     """Open a time bank with its book and pool; the founder becomes its admin."""
-    name = check_text(name, what="name")
+    name = check_text(name, what="name", longest=MAX_NAME_LENGTH)
     if not isinstance(slug, str) or not SLUG.fullmatch(slug):
         raise InvalidSetting(
             "A slug is 1 to 64 lower-case letters, digits and inner hyphens."

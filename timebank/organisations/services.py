@@ -15,7 +15,13 @@ from sqlalchemy.orm import Session
 import ledger
 from ledger.accounts import is_whole_number
 from timebank.audit.services import record_event
-from timebank.banks.rules import DAY_MINUTES, check_minutes, check_text, today
+from timebank.banks.rules import (
+    DAY_MINUTES,
+    MAX_NAME_LENGTH,
+    check_minutes,
+    check_text,
+    today,
+)
 from timebank.decisions import Decision
 from timebank.errors import (
     AlreadyTaken,
@@ -59,7 +65,7 @@ def register_organisation(
     require_role(
         session, actor=actor, time_bank_id=bank.id, roles=[Role.TIME_BANK_ADMIN]
     )
-    name = check_text(name, what="name")
+    name = check_text(name, what="name", longest=MAX_NAME_LENGTH)
     if not isinstance(is_issuer, bool) or not isinstance(is_spend_partner, bool):
         raise InvalidSetting("Whether it issues or accepts credits is yes or no.")
     if not (is_issuer or is_spend_partner):
@@ -193,7 +199,7 @@ def add_activity(
         raise InvalidSetting(
             f"{organisation.name} is not a spend partner: it offers no activities."
         )
-    name = check_text(name, what="name")
+    name = check_text(name, what="name", longest=MAX_NAME_LENGTH)
     bank = get_time_bank(session, time_bank_id)
     price_minutes = check_minutes(bank, price_minutes, limit=DAY_MINUTES)
     taken = session.scalars(

@@ -18,7 +18,12 @@ import ledger
 from ledger.accounts import is_whole_number
 from timebank.audit.services import record_event
 from timebank.banks.models import TimeBank
-from timebank.banks.rules import GIFT_LIMIT_MINUTES, check_text, is_storable_text
+from timebank.banks.rules import (
+    GIFT_LIMIT_MINUTES,
+    MAX_NAME_LENGTH,
+    check_text,
+    is_storable_text,
+)
 from timebank.errors import (
     AlreadyTaken,
     InvalidEmail,
@@ -54,7 +59,7 @@ MEMBERS_SHOWN = 50
 def register_user(session: Session, *, email: str, name: str, password: str) -> User:
     """Register a user with a unique, lower-case email and a hashed password."""
     email = normalise_email(email)
-    name = check_text(name, what="name")
+    name = check_text(name, what="name", longest=MAX_NAME_LENGTH)
     check_new_password(password)
     if find_user_by_email(session, email=email) is not None:
         raise AlreadyTaken(f"There is already a user with the email {email}.")

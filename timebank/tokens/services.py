@@ -14,16 +14,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger.accounts import is_whole_number
-from timebank.banks.rules import check_text
-from timebank.errors import BadCredentials, InvalidText, UnknownToken
+from timebank.banks.rules import MAX_NAME_LENGTH, check_text
+from timebank.errors import BadCredentials, UnknownToken
 from timebank.people.models import User
 from timebank.people.services import authenticate
 
 from .models import ApiToken
 
 SECRET_PREFIX = "tb_"
-# As long as the column that keeps it.
-MAX_NAME_LENGTH = 200
 
 
 def create_token(
@@ -33,9 +31,10 @@ def create_token(
     user = authenticate(session, email=email, password=password)
     if user is None:
         raise BadCredentials("That email address and password do not match.")
-    name = check_text(name, what="token's name", required=False) or "API token"
-    if len(name) > MAX_NAME_LENGTH:
-        raise InvalidText(f"A token's name has at most {MAX_NAME_LENGTH} characters.")
+    name = (
+        check_text(name, what="token's name", required=False, longest=MAX_NAME_LENGTH)
+        or "API token"
+    )
     secret = SECRET_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         user_id=user.id,

@@ -14,13 +14,14 @@ from marshmallow import fields, validate
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
+from timebank.banks.rules import MAX_NAME_LENGTH
 from timebank.errors import BadCredentials, InvalidText
 from timebank.extensions import PASSWORD_TRIES, limiter
 from timebank.forms import Done, Form, FormSchema, new_request_key, text
 from timebank.unit_of_work import run_use_case
 
 from .models import ApiToken
-from .services import MAX_NAME_LENGTH, create_token, list_tokens, revoke_token
+from .services import create_token, list_tokens, revoke_token
 
 bp = Blueprint("tokens", __name__)
 

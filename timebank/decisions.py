@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 import ledger
 from timebank.audit.services import record_event
+from timebank.exchanges.models import Exchange
+from timebank.gifts.models import Gift
+from timebank.people.models import Membership
 
 from .errors import AlreadyDecided, MakerChecker
-
-if TYPE_CHECKING:
-    from timebank.exchanges.models import Exchange
-    from timebank.gifts.models import Gift
 
 
 class Decision(StrEnum):
@@ -37,6 +35,50 @@ def require_checker(actor_id: int, *, makers: set[int | None], what: str) -> Non
         raise MakerChecker(
             f"You cannot approve {what} that you recorded or that credits you."
         )
+
+
+def why_someone_else_decides(
+    actor_id: int, *, recorded_by: int, paid: int | None, payer: int | None
+) -> str | None:
+    """Return why maker-checker leaves a decision to someone else, or None.
+
+    Stricter than require_checker, for a broker deciding from the queue or the
+    API: nobody decides what they recorded, what pays them, or what is paid
+    from their own account.
+    """
+    if actor_id == recorded_by:
+        return "you recorded it"
+    if actor_id == paid:
+        return "it pays you"
+    if actor_id == payer:
+        return "it is paid from your account"
+    return None
+
+
+def require_someone_else(
+    actor_id: int, *, recorded_by: int, paid: int | None, payer: int | None
+) -> None:
+    """Refuse an actor who recorded the item, is paid by it or pays for it."""
+    why = why_someone_else_decides(
+        actor_id, recorded_by=recorded_by, paid=paid, payer=payer
+    )
+    if why is not None:
+        raise MakerChecker(f"Someone else must decide it: {why}.")
+
+
+def payment_parties(session: Session, item: Exchange | Gift) -> tuple[int | None, int]:
+    """Return the users a pending payment pays (None: the pool) and is paid by."""
+    if isinstance(item, Exchange):
+        paid_member: int | None = item.provider_id
+        payer_member = item.receiver_id
+    else:
+        paid_member, payer_member = item.recipient_id, item.giver_id
+    paid = (
+        None
+        if paid_member is None
+        else session.get_one(Membership, paid_member).user_id
+    )
+    return paid, session.get_one(Membership, payer_member).user_id
 
 
 def settle_pending_payment(

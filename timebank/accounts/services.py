@@ -118,6 +118,12 @@ def member_name(session: Session, member: Membership) -> str:
     return session.get_one(User, member.user_id).name
 
 
+def spendable_minutes(session: Session, member: Membership) -> int:
+    """Return what a member may pay out now: what is available, down to the floor."""
+    account = ledger.get_account(session.connection(), member.account_id)
+    return account.spendable_minutes or 0
+
+
 def account_overview(
     session: Session, *, bank: TimeBank, member: Membership, on: date | None = None
 ) -> AccountOverview:

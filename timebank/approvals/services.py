@@ -18,11 +18,15 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from ledger.errors import LedgerError
-from timebank.decisions import Decision
+from timebank.decisions import (
+    Decision,
+    payment_parties,
+    require_someone_else,
+    why_someone_else_decides,
+)
 from timebank.durations import format_minutes
 from timebank.errors import (
     ItemRefused,
-    MakerChecker,
     NotPermitted,
     TimebankError,
     UnknownExchange,
@@ -207,7 +211,7 @@ def _decide(
         if log is None or log.time_bank_id != time_bank_id:
             raise UnknownHourLog("It is not an hour log of this time bank.")
         member = session.get_one(Membership, log.membership_id)
-        _require_someone_else(
+        require_someone_else(
             actor.id, recorded_by=log.logged_by_id, paid=member.user_id, payer=None
         )
         if approve:
@@ -218,11 +222,9 @@ def _decide(
         exchange = session.get(Exchange, item.id)
         if exchange is None or exchange.time_bank_id != time_bank_id:
             raise UnknownExchange("It is not an exchange of this time bank.")
-        _require_someone_else(
-            actor.id,
-            recorded_by=exchange.recorded_by_id,
-            paid=session.get_one(Membership, exchange.provider_id).user_id,
-            payer=session.get_one(Membership, exchange.receiver_id).user_id,
+        paid, payer = payment_parties(session, exchange)
+        require_someone_else(
+            actor.id, recorded_by=exchange.recorded_by_id, paid=paid, payer=payer
         )
         if approve:
             approve_exchange(session, actor=actor, exchange_id=exchange.id)
@@ -234,43 +236,14 @@ def _decide(
         gift = session.get(Gift, item.id)
         if gift is None or gift.time_bank_id != time_bank_id:
             raise UnknownGift("It is not a gift of this time bank.")
-        recipient = (
-            None
-            if gift.recipient_id is None
-            else session.get_one(Membership, gift.recipient_id).user_id
-        )
-        _require_someone_else(
-            actor.id,
-            recorded_by=gift.recorded_by_id,
-            paid=recipient,
-            payer=session.get_one(Membership, gift.giver_id).user_id,
+        paid, payer = payment_parties(session, gift)
+        require_someone_else(
+            actor.id, recorded_by=gift.recorded_by_id, paid=paid, payer=payer
         )
         if approve:
             approve_gift(session, actor=actor, gift_id=gift.id)
         else:
             reject_gift(session, actor=actor, gift_id=gift.id, reason=reason)
-
-
-def _not_yours(
-    actor_id: int, *, recorded_by: int, paid: int | None, payer: int | None
-) -> str | None:
-    """Return why maker-checker leaves an item to someone else, or None."""
-    if actor_id == recorded_by:
-        return "you recorded it"
-    if actor_id == paid:
-        return "it pays you"
-    if actor_id == payer:
-        return "it is paid from your account"
-    return None
-
-
-def _require_someone_else(
-    actor_id: int, *, recorded_by: int, paid: int | None, payer: int | None
-) -> None:
-    """Refuse an actor who recorded the item, is paid by it or pays for it."""
-    why = _not_yours(actor_id, recorded_by=recorded_by, paid=paid, payer=payer)
-    if why is not None:
-        raise MakerChecker(f"Someone else must decide it: {why}.")
 
 
 def _describe(
@@ -321,7 +294,7 @@ def _describe(
                 service_date=log.service_date,
                 recorded_at=log.logged_at,
                 recorded_by=users[log.logged_by_id],
-                not_yours=_not_yours(
+                not_yours=why_someone_else_decides(
                     actor.id, recorded_by=log.logged_by_id, paid=member_user, payer=None
                 ),
             )
@@ -355,7 +328,7 @@ def _describe(
                 service_date=payment.service_date,
                 recorded_at=payment.recorded_at,
                 recorded_by=users[payment.recorded_by_id],
-                not_yours=_not_yours(
+                not_yours=why_someone_else_decides(
                     actor.id,
                     recorded_by=payment.recorded_by_id,
                     paid=paid_user,

@@ -9,8 +9,8 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-import ledger
 from ledger.errors import InsufficientCredit
+from timebank.accounts.services import spendable_minutes
 from timebank.banks.models import TimeBank
 from timebank.banks.rules import today
 from timebank.banks.services import enter_time_bank
@@ -86,12 +86,11 @@ def _context(page: ExchangePage, form: Form) -> dict[str, object]:
 def _page(session: Session, *, slug: str) -> ExchangePage:
     bank, viewer = enter_time_bank(session, actor=current_user, slug=slug)
     receiver = get_paying_member(session, time_bank_id=bank.id, member_id=viewer.id)
-    account = ledger.get_account(session.connection(), receiver.account_id)
     others = list_members(session, time_bank_id=bank.id, role=Role.MEMBER)
     return ExchangePage(
         bank=bank,
         viewer=viewer,
-        usable_minutes=account.spendable_minutes or 0,
+        usable_minutes=spendable_minutes(session, receiver),
         providers=[
             (member.id, user.name)
             for member, user in others

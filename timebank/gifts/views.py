@@ -10,8 +10,8 @@ from marshmallow import fields, post_load, validate
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-import ledger
 from ledger.errors import InsufficientCredit
+from timebank.accounts.services import spendable_minutes
 from timebank.banks.models import TimeBank
 from timebank.banks.rules import GIFT_LIMIT_MINUTES
 from timebank.banks.services import enter_time_bank
@@ -100,12 +100,11 @@ def _context(page: GiftPage, form: Form) -> dict[str, object]:
 def _page(session: Session, *, slug: str) -> GiftPage:
     bank, viewer = enter_time_bank(session, actor=current_user, slug=slug)
     giver = get_paying_member(session, time_bank_id=bank.id, member_id=viewer.id)
-    account = ledger.get_account(session.connection(), giver.account_id)
     others = list_members(session, time_bank_id=bank.id, role=Role.MEMBER)
     return GiftPage(
         bank=bank,
         viewer=viewer,
-        usable_minutes=account.spendable_minutes or 0,
+        usable_minutes=spendable_minutes(session, giver),
         most_minutes=GIFT_LIMIT_MINUTES,
         recipients=[(POOL, "The community pool")]
         + [

@@ -9,8 +9,8 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-import ledger
 from ledger.errors import InsufficientCredit
+from timebank.accounts.services import spendable_minutes
 from timebank.banks.models import TimeBank
 from timebank.banks.rules import today
 from timebank.banks.services import enter_time_bank
@@ -77,11 +77,10 @@ def _context(page: SpendPage, form: Form) -> dict[str, object]:
 def _page(session: Session, *, slug: str) -> SpendPage:
     bank, viewer = enter_time_bank(session, actor=current_user, slug=slug)
     member = get_paying_member(session, time_bank_id=bank.id, member_id=viewer.id)
-    account = ledger.get_account(session.connection(), member.account_id)
     return SpendPage(
         bank=bank,
         viewer=viewer,
-        usable_minutes=account.spendable_minutes or 0,
+        usable_minutes=spendable_minutes(session, member),
         activities=[
             (
                 activity.id,

@@ -18,13 +18,13 @@ import ledger
 from ledger.accounts import is_whole_number
 from timebank.banks.models import TimeBank
 from timebank.banks.rules import today
+from timebank.decisions import payment_parties, require_someone_else
 from timebank.errors import (
     AccountsInDifferentTimeBanks,
     ActivityMismatch,
     AlreadyDecided,
     InvalidText,
     InvalidTransferKind,
-    MakerChecker,
     NotAPayeesAccount,
     NotAPayersAccount,
     NotPermitted,
@@ -408,14 +408,13 @@ def _pending_payment(
     As in the broker's queue, someone else decides what the actor recorded,
     what pays them and what is paid from their account.
     """
-    payment, viewer = _payment_in_view(session, actor=actor, transfer_id=transfer_id)
+    payment, _ = _payment_in_view(session, actor=actor, transfer_id=transfer_id)
     if isinstance(payment, Spend):
         raise AlreadyDecided("A spend is posted as it is recorded: nothing to decide.")
-    if payment.recorded_by_id == actor.id or viewer.id in _parties(payment):
-        raise MakerChecker(
-            "Someone else must decide it: you recorded it, or it pays you or is "
-            "paid from your account."
-        )
+    paid, payer = payment_parties(session, payment)
+    require_someone_else(
+        actor.id, recorded_by=payment.recorded_by_id, paid=paid, payer=payer
+    )
     return payment
 
 

@@ -17,23 +17,24 @@ import http.client
 import json
 import multiprocessing
 import os
-import socket
 import statistics
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import partial
-from pathlib import Path
 from random import Random
-from typing import IO, Any
+from typing import Any
 
+from api_service import (
+    STARTUP_TIMEOUT_SECONDS,
+    Giver,
+    describe_server,
+    outcome_of,
+    seed_time_bank,
+    serving,
+)
 from ledger_bench import (
     DEFAULT_POSTGRES_URL,
     autocommit,
@@ -43,21 +44,9 @@ from ledger_bench import (
     run_pgbench,
     throwaway_postgres,
 )
-from sqlalchemy.orm import Session
 
-import ledger
-from timebank.banks.rules import DAY_MINUTES, today
-from timebank.banks.services import open_time_bank
 from timebank.database import upgrade_database
-from timebank.hour_logs.services import approve_hour_log, log_hours
-from timebank.organisations.models import Organisation
-from timebank.organisations.services import register_organisation
-from timebank.people.models import Role, User
-from timebank.people.services import enrol_member, grant_role, register_user
-from timebank.tokens.services import create_token
-from timebank.unit_of_work import run_use_case
 
-PROJECT = Path(__file__).resolve().parent.parent
 CLIENT_COUNTS = (8, 32, 64)
 # One member per client at the most; every member is someone's recipient.
 MEMBERS = max(CLIENT_COUNTS)
@@ -65,29 +54,16 @@ MEMBERS = max(CLIENT_COUNTS)
 # that the few members who give at 8 clients do not run dry within a run.
 SHIFTS_PER_MEMBER = 20
 GIFT_MINUTES = 15
-PASSWORD = "bench-password"
 # pgbench's scale is at least its client count, so that clients rarely share a branch.
 PGBENCH_SCALE = max(CLIENT_COUNTS)
 TRANSFERS = "/api/v1/transfers"
 REQUEST_TIMEOUT_SECONDS = 30
-STARTUP_TIMEOUT_SECONDS = 120
-# Longer than the pause between a client's first request and the start of the
-# run, so that no keep-alive connection is closed under a waiting client.
-KEEP_ALIVE_SECONDS = 30
 
 # The issue's targets.
 PGBENCH_SHARE_TARGET = 0.25
 P99_TARGET_MS = 100.0
 TARGET_CLIENTS = 32
 EXPECTED_OUTCOMES = {"201", "422 insufficient-credit"}
-
-
-@dataclass(frozen=True)
-class Giver:
-    """A member who gives from their account with their personal token."""
-
-    token: str
-    account_id: int
 
 
 @dataclass
@@ -126,7 +102,7 @@ def main() -> None:
         upgrade_database(url)
         machine = describe_machine(url, args.duration, server)
         print(machine, flush=True)
-        givers = seed_time_bank(url)
+        givers = seed_time_bank(url, members=MEMBERS, shifts=SHIFTS_PER_MEMBER).givers
         run_pgbench(url, "-i", "-q", "-s", str(PGBENCH_SCALE))
         # pgbench runs before gunicorn opens its pools, so that their
         # connections together stay within the server's max_connections.
@@ -135,11 +111,11 @@ def main() -> None:
             for clients in CLIENT_COUNTS
         }
         runs = []
-        with serving(url, args.workers, args.threads) as port:
+        with serving(url, args.workers, args.threads) as server:
             for clients in CLIENT_COUNTS:
                 checkpoint(url)
                 tally = drive_api(
-                    port, givers, clients, args.client_processes, args.duration
+                    server.port, givers, clients, args.client_processes, args.duration
                 )
                 runs.append(summarise(clients, tally, args.duration, pgbench_tps))
         check_books(url)
@@ -175,12 +151,6 @@ def parse_arguments() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def describe_server(workers: int, threads: int) -> str:
-    if threads == 1:
-        return f"gunicorn with {workers} sync workers"
-    return f"gunicorn with {workers} gthread workers of {threads} threads"
-
-
 def describe_machine(url: str, duration: float, server: str) -> str:
     """Name the CPUs, the database, the server and how busy the machine is."""
     with autocommit(url) as conn:
@@ -189,168 +159,6 @@ def describe_machine(url: str, duration: float, server: str) -> str:
         f"{os.cpu_count()} CPUs, PostgreSQL {version}, {server}, "
         f"{duration:g} s per run, load average {os.getloadavg()[0]:.1f} at the start"
     )
-
-
-# Seeding.
-
-
-def seed_time_bank(url: str) -> list[Giver]:
-    """Open a time bank whose members each earned plenty and hold a token."""
-    started = time.perf_counter()
-    engine = ledger.create_engine(url)
-    try:
-        bank_id, broker, organisation = run_use_case(open_bank, engine=engine)
-        givers = [
-            run_use_case(
-                partial(
-                    enrol_giver,
-                    bank_id=bank_id,
-                    broker=broker,
-                    organisation=organisation,
-                    n=number,
-                ),
-                engine=engine,
-            )
-            for number in range(MEMBERS)
-        ]
-    finally:
-        engine.dispose()
-    print(
-        f"seeded {MEMBERS} members with {SHIFTS_PER_MEMBER} approved shifts each "
-        f"in {time.perf_counter() - started:.0f} s",
-        flush=True,
-    )
-    return givers
-
-
-def open_bank(session: Session) -> tuple[int, User, Organisation]:
-    """Open the time bank with an admin, a broker and a food bank that issues."""
-    admin = register_user(
-        session, email="admin@bench.example", name="Admin", password=PASSWORD
-    )
-    bank = open_time_bank(session, founder=admin, name="Bench", slug="bench")
-    broker = register_user(
-        session, email="broker@bench.example", name="Broker", password=PASSWORD
-    )
-    membership = enrol_member(
-        session, actor=admin, time_bank_id=bank.id, user_id=broker.id
-    )
-    grant_role(
-        session,
-        actor=admin,
-        time_bank_id=bank.id,
-        member_id=membership.id,
-        role=Role.BROKER,
-        reason="Approves the members' hours",
-    )
-    organisation = register_organisation(
-        session,
-        actor=admin,
-        time_bank_id=bank.id,
-        name="Food Bank",
-        is_issuer=True,
-        is_spend_partner=False,
-    )
-    return bank.id, broker, organisation
-
-
-def enrol_giver(
-    session: Session,
-    *,
-    bank_id: int,
-    broker: User,
-    organisation: Organisation,
-    n: int,
-) -> Giver:
-    """Enrol member n, who logs shifts that the broker approves, and make a token."""
-    email = f"member{n}@bench.example"
-    user = register_user(session, email=email, name=f"Member {n}", password=PASSWORD)
-    membership = enrol_member(
-        session, actor=broker, time_bank_id=bank_id, user_id=user.id
-    )
-    for _ in range(SHIFTS_PER_MEMBER):
-        log = log_hours(
-            session,
-            actor=user,
-            time_bank_id=bank_id,
-            member_id=membership.id,
-            organisation_id=organisation.id,
-            description="Sorting donations",
-            minutes=DAY_MINUTES,
-            service_date=today(),
-        )
-        approve_hour_log(session, actor=broker, hour_log_id=log.id)
-    _, secret = create_token(session, email=email, password=PASSWORD, name="Bench")
-    return Giver(token=secret, account_id=membership.account_id)
-
-
-# The server.
-
-
-@contextmanager
-def serving(url: str, workers: int, threads: int) -> Iterator[int]:
-    """Serve the app with gunicorn on a free port until the block ends."""
-    port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
-        "--threads",
-        str(threads),
-        "--keep-alive",
-        str(KEEP_ALIVE_SECONDS),
-        "wsgi:app",
-    ]
-    with tempfile.TemporaryFile() as log:
-        server = subprocess.Popen(
-            command,
-            cwd=PROJECT,
-            env={**os.environ, "DATABASE_URL": url},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            wait_until_healthy(port, server, log)
-            yield port
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def wait_until_healthy(
-    port: int, server: subprocess.Popen[bytes], log: IO[bytes]
-) -> None:
-    """Return once /healthz answers 200, or stop with what gunicorn printed."""
-    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-    while time.monotonic() < deadline and server.poll() is None:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-        try:
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        finally:
-            connection.close()
-        time.sleep(0.2)
-    log.seek(0)
-    printed = log.read().decode(errors="replace")
-    raise SystemExit(f"gunicorn did not become healthy:\n{printed[-4000:]}")
 
 
 # The clients.
@@ -479,7 +287,7 @@ def client(
 def give(
     connection: http.client.HTTPConnection, giver: Giver, to_account_id: int
 ) -> str:
-    """Send one gift and return its outcome: the status, and a 422's problem type.
+    """Send one gift and return its outcome: the status, and a 4xx's problem type.
 
     A connection that fails is closed, and the next request opens a new one.
     """
@@ -504,13 +312,7 @@ def give(
     except (OSError, http.client.HTTPException) as error:
         connection.close()
         return type(error).__name__
-    if response.status != 422:
-        return str(response.status)
-    try:
-        problem = json.loads(answer)["type"].rsplit("/", 1)[-1]
-    except (ValueError, KeyError, TypeError, AttributeError):
-        problem = "not a problem body"
-    return f"422 {problem}"
+    return outcome_of(response.status, answer)
 
 
 # Report.

@@ -23,6 +23,7 @@ from timebank.errors import (
 from timebank.hour_logs.services import approve_hour_log
 from timebank.people.models import Membership, Role, User
 from timebank.people.services import (
+    authenticate,
     check_password,
     find_user_by_email,
     freeze_member,
@@ -62,6 +63,21 @@ def test_a_users_email_is_kept_in_lower_case_and_the_password_hashed(
     assert not check_password(user, "wrong horse!")
     found = run(engine, lambda s: find_user_by_email(s, email="ANA.LIMA@example.org"))
     assert found is not None and found.id == user.id
+
+
+def test_a_password_with_half_a_surrogate_pair_is_nobodys(engine: Engine) -> None:
+    user = run(
+        engine,
+        lambda s: register_user(
+            s, email="ana@example.org", name="Ana", password="correct horse"
+        ),
+    )
+    assert not check_password(user, "correct horse\ud800")
+    found = run(
+        engine,
+        lambda s: authenticate(s, email="nobody@example.org", password="\ud800"),
+    )
+    assert found is None
 
 
 def test_bad_registrations_are_refused_and_change_nothing(engine: Engine) -> None:

@@ -94,10 +94,14 @@ def find_user_by_email(session: Session, *, email: str) -> User | None:
 
 
 def check_password(user: User, password: str) -> bool:
-    """Tell whether password is the user's."""
+    """Tell whether password is the user's.
+
+    Text with half a surrogate pair has no UTF-8 bytes to hash, so it is
+    nobody's password.
+    """
     try:
         return password_hasher.verify(user.password_hash, password)
-    except (VerificationError, InvalidHashError):
+    except (VerificationError, InvalidHashError, UnicodeEncodeError):
         return False
 
 

@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 HOST := 127.0.0.1
 PORT := 5000
 
-.PHONY: venv run test bench bench-api clean
+.PHONY: venv run test bench bench-api crash-test load-run clean
 
 venv: $(VENV)/.installed
 
@@ -32,6 +32,12 @@ bench: venv
 
 bench-api: venv
 	$(BIN)/python bench/api_bench.py
+
+crash-test: venv
+	$(BIN)/python bench/crash_test.py
+
+load-run: venv
+	$(BIN)/python bench/load_run.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -8,7 +8,7 @@ from werkzeug.routing import IntegerConverter
 
 import api
 
-from . import commands, config, database, error_pages, health, home
+from . import commands, config, database, error_pages, health, home, security_headers
 from .accounts import views as accounts
 from .approvals import views as approvals
 from .banks import views as banks
@@ -54,6 +54,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     error_pages.init_app(app)
+    security_headers.init_app(app)
     app.jinja_env.filters["duration"] = format_minutes
     # Pages small enough for a slow phone connection: no blank lines from tags.
     app.jinja_env.trim_blocks = True

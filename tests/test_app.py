@@ -10,7 +10,7 @@ from sqlalchemy import inspect
 
 from ledger.database import create_engine
 from timebank import create_app
-from timebank.config import from_environment
+from timebank.config import DEV_SECRET_KEY, InsecureSettings, from_environment
 from timebank.database import dispose_engine, head_revisions
 from timebank.models import metadata
 
@@ -107,9 +107,58 @@ def test_the_environment_names_the_database_secret_key_and_rate_limit_store(
     monkeypatch.setenv("DATABASE_URL", "postgresql://timebank@db.internal/timebank")
     monkeypatch.setenv("SECRET_KEY", "not the dev key")
     monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379")
+    monkeypatch.setenv("TIMEBANK_ENV", "production")
     settings = from_environment(str(tmp_path))
     assert settings == {
         "DATABASE_URL": "postgresql://timebank@db.internal/timebank",
         "SECRET_KEY": "not the dev key",
         "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
+        "TIMEBANK_ENV": "production",
     }
+
+
+def test_a_developer_needs_no_settings_and_gets_the_development_secret(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str
+) -> None:
+    monkeypatch.delenv("TIMEBANK_ENV", raising=False)
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    app = create_app({"DATABASE_URL": sqlite_url})
+    try:
+        assert app.config["SECRET_KEY"] == DEV_SECRET_KEY
+        assert app.test_client().get("/").status_code == 200
+    finally:
+        dispose_engine(app)
+
+
+@pytest.mark.parametrize("secret", [None, DEV_SECRET_KEY, "a" * 31])
+def test_production_refuses_to_start_without_a_secret_of_its_own(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, secret: str | None
+) -> None:
+    monkeypatch.setenv("TIMEBANK_ENV", "production")
+    if secret is None:
+        monkeypatch.delenv("SECRET_KEY", raising=False)
+    else:
+        monkeypatch.setenv("SECRET_KEY", secret)
+    with pytest.raises(InsecureSettings, match="SECRET_KEY environment variable"):
+        create_app({"DATABASE_URL": sqlite_url})
+
+
+def test_production_starts_with_a_long_secret_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str
+) -> None:
+    monkeypatch.setenv("TIMEBANK_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "k" * 32)
+    app = create_app({"DATABASE_URL": sqlite_url})
+    try:
+        assert app.config["SECRET_KEY"] == "k" * 32
+        assert app.test_client().get("/healthz").status_code == 200
+    finally:
+        dispose_engine(app)
+
+
+def test_an_unknown_environment_name_is_refused_rather_than_taken_for_development(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str
+) -> None:
+    monkeypatch.setenv("TIMEBANK_ENV", "prod")
+    with pytest.raises(InsecureSettings, match="TIMEBANK_ENV is 'prod'"):
+        create_app({"DATABASE_URL": sqlite_url})

@@ -46,6 +46,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(config.from_environment(app.instance_path))
     if test_config is not None:
         app.config.from_mapping(test_config)
+    config.check_settings(app.config)
 
     app.url_map.converters["id"] = IdConverter
     database.init_app(app)

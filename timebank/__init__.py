@@ -23,6 +23,7 @@ from .people import views as people
 from .reversals import views as reversals
 from .spending import views as spending
 from .tokens import views as tokens
+from .verification import views as verification
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -74,6 +75,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         organisations,
         banks,
         tokens,
+        verification,
     ):
         app.register_blueprint(feature.bp)
     api.init_app(app)

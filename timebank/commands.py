@@ -1,5 +1,7 @@
 """Commands for whoever runs the server: time banks, users, members, roles, the demo.
 
+``verify`` checks the books over the whole database.
+
 Run as ``flask --app wsgi <command>``. Each command is one use case, checked
 by the same services as the web. Whoever has the server's shell needs no
 sign-in, but every change within a time bank is audited with an actor: the
@@ -39,6 +41,7 @@ from timebank.people.services import (
     register_user,
 )
 from timebank.unit_of_work import run_use_case
+from timebank.verification.services import verify_books
 
 T = TypeVar("T")
 
@@ -55,6 +58,7 @@ def init_app(app: Flask) -> None:
         add_member_command,
         grant_role_command,
         seed_demo_command,
+        verify_command,
     ):
         app.cli.add_command(command)
 
@@ -211,3 +215,26 @@ def seed_demo_command() -> None:
     width = max(len(sign_in.role) for sign_in in demo.sign_ins) + 1
     for sign_in in demo.sign_ins:
         click.echo(f"  {sign_in.role + ':':<{width}} {sign_in.email}")
+
+
+@click.command("verify")
+@with_appcontext
+def verify_command() -> None:
+    """Check every invariant of the books over the whole database.
+
+    Each broken one is printed on a line of its own, and the command exits
+    with status 1; sound books exit with 0.
+    """
+    verdict = run_use_case(verify_books)
+    covered = (
+        f"{verdict.entries:,} entries and {verdict.postings:,} postings, "
+        f"checked in {verdict.seconds:.2f} s"
+    )
+    if verdict.sound:
+        click.echo(f"The books are sound: every invariant holds over {covered}.")
+        return
+    for violation in verdict.violations:
+        click.echo(violation)
+    raise click.ClickException(
+        f"{len(verdict.violations)} broken invariants over {covered}."
+    )

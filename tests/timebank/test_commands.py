@@ -5,18 +5,21 @@ from collections.abc import Iterator
 import pytest
 from click.testing import Result
 from flask import Flask
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 
+import ledger
+from ledger.schema import accounts
 from timebank import create_app
 from timebank.audit.services import list_events
 from timebank.banks.models import TimeBank
 from timebank.banks.services import enter_time_bank
 from timebank.commands import NEW_PASSWORD_ENV
 from timebank.database import EXTENSION, dispose_engine
-from timebank.people.models import Role, User
+from timebank.hour_logs.models import HourLog
+from timebank.people.models import Membership, Role, User
 from timebank.people.services import authenticate, find_user_by_email
 
-from .factories import Riverside, make_user, open_riverside, run, snapshot
+from .factories import Riverside, earn, make_user, open_riverside, run, snapshot
 
 
 @pytest.fixture
@@ -320,3 +323,47 @@ def test_seed_demo_creates_the_demo_once_and_prints_its_sign_ins_each_time(
         ):
             assert email in output
     assert user_with(app_engine, "ana@riverside.example") is not None
+
+
+def test_verify_says_the_books_are_sound_and_what_it_covered(
+    app: Flask, app_engine: Engine, place: Riverside
+) -> None:
+    earn(app_engine, place, place.ana, 60)
+    result = invoke(app, "verify")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(
+        "The books are sound: every invariant holds over 1 entries and 2 postings"
+    )
+
+
+def test_verify_names_each_broken_invariant_and_exits_with_status_1(
+    app: Flask, app_engine: Engine, place: Riverside
+) -> None:
+    log = earn(app_engine, place, place.ana, 60)
+    account, issuance = run(
+        app_engine,
+        lambda s: (
+            s.get_one(Membership, place.ana_id).account_id,
+            ledger.get_book(
+                s.connection(), s.get_one(TimeBank, place.bank_id).book_id
+            ).issuance_account_id,
+        ),
+    )
+    with app_engine.begin() as conn:
+        conn.execute(update(HourLog).where(HourLog.id == log.id).values(minutes=75))
+        conn.execute(
+            update(accounts)
+            .where(accounts.c.id == place.leisure.account_id)
+            .values(balance_minutes=accounts.c.balance_minutes + 5)
+        )
+    result = invoke(app, "verify")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        "2: the balances sum to 5, not zero",
+        f"3: account {place.leisure.account_id} keeps balance, pending debit and "
+        "pending credit [5, 0, 0] but its postings give [0, 0, 0]",
+        f"approved hour log {log.id} pays 75 minutes into account {account}, but "
+        f"its entry {log.transaction_id} has 2 postings, moving 60 minutes into "
+        f"account {account} and 60 out of account {issuance}",
+    ]
+    assert result.stderr.startswith("Error: 3 broken invariants over 1 entries")

@@ -81,6 +81,7 @@ MATRIX: dict[tuple[str, str], str] = {
     ("GET", "~/admin/settings"):                                "302 403 403 403 403 200 404",
     ("POST", "~/admin/settings"):                               "302 403 403 403 403 422 404",
     ("GET", "~/admin/audit"):                                   "302 403 403 403 403 200 404",
+    ("GET", "~/admin/books"):                                   "302 403 403 403 403 200 404",
 }
 # fmt: on
 

@@ -8,7 +8,16 @@ from werkzeug.routing import IntegerConverter
 
 import api
 
-from . import commands, config, database, error_pages, health, home, security_headers
+from . import (
+    backups,
+    commands,
+    config,
+    database,
+    error_pages,
+    health,
+    home,
+    security_headers,
+)
 from .accounts import views as accounts
 from .approvals import views as approvals
 from .banks import views as banks
@@ -52,6 +61,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.url_map.converters["id"] = IdConverter
     database.init_app(app)
     commands.init_app(app)
+    backups.init_app(app)
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)

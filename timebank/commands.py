@@ -1,5 +1,6 @@
 """Commands for whoever runs the server: time banks, users, members, roles, the demo.
 
+``erase-member`` erases a member's personal details on their request, and
 ``verify`` checks the books over the whole database.
 
 Run as ``flask --app wsgi <command>``. Each command is one use case, checked
@@ -35,6 +36,7 @@ from timebank.errors import (
 from timebank.people.models import Role, User
 from timebank.people.services import (
     enrol_member,
+    erase_member,
     find_user_by_email,
     grant_role,
     membership_of,
@@ -58,6 +60,7 @@ def init_app(app: Flask) -> None:
         add_member_command,
         grant_role_command,
         seed_demo_command,
+        erase_member_command,
         verify_command,
     ):
         app.cli.add_command(command)
@@ -197,6 +200,43 @@ def grant_role_command(
 
     bank_name, member_email = run_command(work)
     click.echo(f"{member_email} is now a {role.replace('_', ' ')} of {bank_name}.")
+
+
+@click.command("erase-member")
+@click.argument("slug")
+@click.argument("email")
+@click.option("--reason", required=True, help="Why, for the audit trail.")
+@click.option(
+    "--as",
+    "actor_email",
+    required=True,
+    metavar="EMAIL",
+    help="A time-bank admin of each of the member's time banks, who erases.",
+)
+@with_appcontext
+def erase_member_command(slug: str, email: str, reason: str, actor_email: str) -> None:
+    """Erase a member's personal details on their request; their postings stay."""
+
+    def work(session: Session) -> str:
+        actor, bank = enter_as(session, actor_email=actor_email, slug=slug)
+        user = user_with_email(session, email)
+        membership = membership_of(session, user=user, time_bank_id=bank.id)
+        if membership is None:
+            raise UnknownMember(f"{user.email} is not a member of {bank.name}.")
+        erase_member(
+            session,
+            actor=actor,
+            time_bank_id=bank.id,
+            member_id=membership.id,
+            reason=reason,
+        )
+        return bank.name
+
+    bank_name = run_command(work)
+    click.echo(
+        f"Erased the personal details of {email}; their account and entries stay "
+        f"in {bank_name}, under the name “Former member”."
+    )
 
 
 @click.command("seed-demo")

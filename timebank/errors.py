@@ -180,3 +180,14 @@ class ActivityMismatch(TimebankError):
 
 class WrongPrice(InvalidMinutes):
     """A spend pays exactly its activity's price."""
+
+
+class AdminOfAnotherTimeBank(NotPermitted):
+    """A person's details are erased by someone who is an admin of all their banks.
+
+    Erasing them changes what every time bank they belong to shows.
+    """
+
+
+class AlreadyErased(TimebankError):
+    """A person's details are erased once; an erased person is changed no more."""

@@ -367,3 +367,44 @@ def test_verify_names_each_broken_invariant_and_exits_with_status_1(
         f"account {account} and 60 out of account {issuance}",
     ]
     assert result.stderr.startswith("Error: 3 broken invariants over 1 entries")
+
+
+def test_erase_member_erases_their_details_and_keeps_their_postings(
+    app: Flask, app_engine: Engine, place: Riverside
+) -> None:
+    earn(app_engine, place, place.ana, 60)
+    result = invoke(
+        app,
+        "erase-member",
+        place.slug,
+        place.ana.email,
+        "--reason",
+        "Asked by letter",
+        "--as",
+        place.admin.email,
+    )
+    assert result.exit_code == 0, result.output
+    assert f"Erased the personal details of {place.ana.email}" in result.output
+    assert user_with(app_engine, place.ana.email) is None
+    erased = run(app_engine, lambda s: s.get_one(User, place.ana.id))
+    assert erased.display_name == "Former member"
+    assert invoke(app, "verify").exit_code == 0
+
+
+def test_erase_member_refuses_a_broker(
+    app: Flask, app_engine: Engine, place: Riverside
+) -> None:
+    assert_refused(
+        app,
+        app_engine,
+        [
+            "erase-member",
+            place.slug,
+            place.ana.email,
+            "--reason",
+            "Asked",
+            "--as",
+            place.broker.email,
+        ],
+        "Only a time bank admin of this time bank may do this.",
+    )

@@ -115,7 +115,7 @@ def open_member_account(
 
 def member_name(session: Session, member: Membership) -> str:
     """Return the name a member goes by."""
-    return session.get_one(User, member.user_id).name
+    return session.get_one(User, member.user_id).display_name
 
 
 def spendable_minutes(session: Session, member: Membership) -> int:
@@ -240,7 +240,7 @@ def account_labels(session: Session, account_ids: Iterable[int]) -> dict[int, st
         )
     }
     for account_id, name in session.execute(
-        select(Membership.account_id, User.name)
+        select(Membership.account_id, User.display_name)
         .join(User, User.id == Membership.user_id)
         .where(Membership.account_id.in_(ids))
     ):

@@ -261,9 +261,9 @@ def _describe(
         else:
             member_ids |= {payment.giver_id, payment.recipient_id}
     members = {
-        row.id: (row.user_id, row.name)
+        row.id: (row.user_id, row.display_name)
         for row in session.execute(
-            select(Membership.id, Membership.user_id, User.name)
+            select(Membership.id, Membership.user_id, User.display_name)
             .join(User, User.id == Membership.user_id)
             .where(Membership.id.in_(member_ids - {None}))
         )
@@ -272,7 +272,9 @@ def _describe(
         payment.recorded_by_id for payment in payments
     }
     users = dict(
-        session.execute(select(User.id, User.name).where(User.id.in_(recorders))).all()
+        session.execute(
+            select(User.id, User.display_name).where(User.id.in_(recorders))
+        ).all()
     )
     organisations = dict(
         session.execute(
@@ -360,7 +362,7 @@ def _name(session: Session, item: ItemRef) -> str:
     else:
         member_id, whose = found.giver_id, "from"
     name = session.scalars(
-        select(User.name)
+        select(User.display_name)
         .join(Membership, Membership.user_id == User.id)
         .where(Membership.id == member_id)
     ).one()

@@ -288,6 +288,7 @@ ACTIONS = {
     "hour_log_approved": "Approved",
     "hour_log_rejected": "Rejected",
     "member_enrolled": "Enrolled",
+    "member_erased": "Erased the personal details of",
     "password_reset": "Reset the password of",
     "role_granted": "Granted a role to",
     "role_revoked": "Took a role from",
@@ -368,7 +369,7 @@ def describe_events(session: Session, events: Sequence[AuditEvent]) -> list[Audi
     """Return audit events in words, with the people and the time bank named."""
     people = _names(
         session,
-        select(User.id, User.name).where(
+        select(User.id, User.display_name).where(
             User.id.in_({event.actor_id for event in events})
         ),
     )
@@ -378,7 +379,7 @@ def describe_events(session: Session, events: Sequence[AuditEvent]) -> list[Audi
     }
     members = _names(
         session,
-        select(Membership.id, User.name)
+        select(Membership.id, User.display_name)
         .join(User, User.id == Membership.user_id)
         .where(Membership.id.in_(subjects["membership"])),
     )

@@ -19,6 +19,8 @@ from werkzeug.wrappers import Response
 from ledger.errors import AccountClosed, FloorAboveAvailable
 from timebank.durations import format_minutes
 from timebank.errors import (
+    AdminOfAnotherTimeBank,
+    AlreadyErased,
     AlreadyTaken,
     InvalidEmail,
     InvalidSetting,
@@ -36,6 +38,7 @@ from timebank.organisations.services import (
 from timebank.people.models import Membership, Role
 from timebank.people.services import (
     LOWEST_FLOOR_MINUTES,
+    erase_member,
     freeze_member,
     grant_role,
     revoke_role,
@@ -133,6 +136,10 @@ class AccountStatusForm(FormSchema):
     status_reason = _reason("doing this")
 
 
+class EraseForm(FormSchema):
+    erase_reason = _reason("erasing their details")
+
+
 class AppointForm(FormSchema):
     organisation_id = whole_number("organisation", low=1)
     appoint_reason = _reason("appointing them")
@@ -201,6 +208,12 @@ APPOINT_ERRORS: dict[type[Exception], str] = {
     ReasonRequired: "appoint_reason",
     InvalidText: "appoint_reason",
 }
+ERASE_ERRORS: dict[type[Exception], str] = {
+    ReasonRequired: "erase_reason",
+    InvalidText: "erase_reason",
+    AlreadyErased: "erase_reason",
+    AdminOfAnotherTimeBank: "erase_reason",
+}
 ENROL_ERRORS: dict[type[Exception], str] = {
     InvalidText: "name",
     InvalidEmail: "email",
@@ -264,6 +277,7 @@ def _member_forms(page: MemberPage) -> dict[str, Form]:
         ),
         "status": Form(AccountStatusForm()),
         "appoint": Form(AppointForm()),
+        "erase": Form(EraseForm()),
     }
 
 
@@ -337,7 +351,7 @@ def grant_role_form(slug: str, member_id: int) -> Response | tuple[str, int]:
             role=role,
             reason=form.data["grant_reason"],
         )
-        return f"{page.details.user.name} is now a {ROLE_NAMES[role].lower()}."
+        return f"{page.details.user.display_name} is now a {ROLE_NAMES[role].lower()}."
 
     return _member_form(
         slug,
@@ -364,7 +378,8 @@ def revoke_role_form(slug: str, member_id: int) -> Response | tuple[str, int]:
             role=role,
             reason=form.data["revoke_reason"],
         )
-        return f"{page.details.user.name} is no longer a {ROLE_NAMES[role].lower()}."
+        name = page.details.user.display_name
+        return f"{name} is no longer a {ROLE_NAMES[role].lower()}."
 
     return _member_form(
         slug,
@@ -392,7 +407,7 @@ def set_floor_form(slug: str, member_id: int) -> Response | tuple[str, int]:
         )
         floor = account.floor_minutes or 0
         return (
-            f"{page.details.user.name}'s balance may now go down to "
+            f"{page.details.user.display_name}'s balance may now go down to "
             f"{format_minutes(floor)}."
         )
 
@@ -433,7 +448,7 @@ def _account_status_form(
             member_id=member_id,
             reason=form.data["status_reason"],
         )
-        return f"{did} {page.details.user.name}'s account."
+        return f"{did} {page.details.user.display_name}'s account."
 
     return _member_form(
         slug,
@@ -460,7 +475,9 @@ def appoint_form(slug: str, member_id: int) -> Response | tuple[str, int]:
             reason=form.data["appoint_reason"],
         )
         organisation = session.get_one(Organisation, admin.organisation_id)
-        return f"{page.details.user.name} is now an admin of {organisation.name}."
+        return (
+            f"{page.details.user.display_name} is now an admin of {organisation.name}."
+        )
 
     return _member_form(
         slug,
@@ -468,6 +485,34 @@ def appoint_form(slug: str, member_id: int) -> Response | tuple[str, int]:
         name="appoint",
         schema=AppointForm(),
         fields_of=APPOINT_ERRORS,
+        act=act,
+    )
+
+
+@bp.post("/admin/members/<id:member_id>/erase")
+@login_required
+def erase_form(slug: str, member_id: int) -> Response | tuple[str, int]:
+    """Erase a member's personal details on their request, saying why."""
+
+    def act(session: Session, page: MemberPage, form: Form) -> str:
+        erase_member(
+            session,
+            actor=current_user,
+            time_bank_id=page.bank.id,
+            member_id=member_id,
+            reason=form.data["erase_reason"],
+        )
+        return (
+            f"Erased {page.details.user.display_name}'s personal details. Their "
+            "account and entries stay, under the name “Former member”."
+        )
+
+    return _member_form(
+        slug,
+        member_id,
+        name="erase",
+        schema=EraseForm(),
+        fields_of=ERASE_ERRORS,
         act=act,
     )
 

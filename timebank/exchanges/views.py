@@ -92,7 +92,7 @@ def _page(session: Session, *, slug: str) -> ExchangePage:
         viewer=viewer,
         usable_minutes=spendable_minutes(session, receiver),
         providers=[
-            (member.id, user.name)
+            (member.id, user.display_name)
             for member, user in others
             if member.id != receiver.id
         ],
@@ -112,7 +112,7 @@ def _record(session: Session, page: ExchangePage, form: Form) -> Done:
         service_date=form.data["service_date"],
     )
     provider = session.get_one(Membership, exchange.provider_id)
-    name = session.get_one(User, provider.user_id).name
+    name = session.get_one(User, provider.user_id).display_name
     amount = format_minutes(exchange.minutes)
     if exchange.status == Decision.PENDING:
         message = (

@@ -108,7 +108,7 @@ def _page(session: Session, *, slug: str) -> GiftPage:
         most_minutes=GIFT_LIMIT_MINUTES,
         recipients=[(POOL, "The community pool")]
         + [
-            (str(member.id), user.name)
+            (str(member.id), user.display_name)
             for member, user in others
             if member.id != giver.id
         ],
@@ -129,7 +129,7 @@ def _give(session: Session, page: GiftPage, form: Form) -> Done:
         recipient = "the community pool"
     else:
         member = session.get_one(Membership, gift.recipient_id)
-        recipient = session.get_one(User, member.user_id).name
+        recipient = session.get_one(User, member.user_id).display_name
     amount = format_minutes(gift.minutes)
     if gift.status == Decision.PENDING:
         message = (

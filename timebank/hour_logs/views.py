@@ -94,7 +94,7 @@ def _page(session: Session, *, slug: str, member_id: int | None) -> HourLogPage:
         bank=bank,
         viewer=membership,
         member=member,
-        member_name=session.get_one(User, member.user_id).name,
+        member_name=session.get_one(User, member.user_id).display_name,
         organisations=[
             (organisation.id, organisation.name)
             for organisation in list_organisations(

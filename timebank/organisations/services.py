@@ -431,13 +431,13 @@ def organisation_overview(
         account=ledger.get_account(session.connection(), organisation.account_id),
         admin_names=list(
             session.scalars(
-                select(User.name)
+                select(User.display_name)
                 .join(Membership, Membership.user_id == User.id)
                 .join(
                     OrganisationAdmin, OrganisationAdmin.membership_id == Membership.id
                 )
                 .where(OrganisationAdmin.organisation_id == organisation.id)
-                .order_by(User.name)
+                .order_by(User.display_name)
             )
         ),
         volunteers=_volunteers(session, organisation),
@@ -458,15 +458,15 @@ def _volunteers(session: Session, organisation: Organisation) -> list[Volunteer]
     """Return who volunteered for organisation, the most approved time first."""
     minutes = func.sum(HourLog.minutes)
     rows = session.execute(
-        select(Membership.id, User.name, minutes, func.count(HourLog.id))
+        select(Membership.id, User.display_name, minutes, func.count(HourLog.id))
         .join(Membership, Membership.id == HourLog.membership_id)
         .join(User, User.id == Membership.user_id)
         .where(
             HourLog.organisation_id == organisation.id,
             HourLog.status == Decision.APPROVED.value,
         )
-        .group_by(Membership.id, User.name)
-        .order_by(minutes.desc(), User.name, Membership.id)
+        .group_by(Membership.id, User.display_name)
+        .order_by(minutes.desc(), User.display_name, Membership.id)
     )
     return [Volunteer(*row) for row in rows]
 

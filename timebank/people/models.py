@@ -4,7 +4,16 @@ import hashlib
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    ColumnElement,
+    ForeignKey,
+    String,
+    UniqueConstraint,
+    case,
+    literal_column,
+)
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from timebank.orm import Base, Id
@@ -22,8 +31,17 @@ class Role(StrEnum):
     TIME_BANK_ADMIN = "time_bank_admin"
 
 
+# How pages, statements and reports name someone whose details were erased.
+FORMER_MEMBER = "Former member"
+
+
 class User(Base):
-    """A person who logs in: their personal details live here, not in the books."""
+    """A person who logs in: their personal details live here, not in the books.
+
+    Erased on their request, the row stays, so that their memberships and
+    accounts do, but it holds nothing personal: no name, no email address
+    anyone has, no password.
+    """
 
     __tablename__ = "users"
 
@@ -32,11 +50,33 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime]
+    erased_at: Mapped[datetime | None]
 
     # What flask-login asks of a signed-in user.
     is_authenticated = True
-    is_active = True
     is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        """Tell whether the user may sign in: nobody signs in as an erased user."""
+        return self.erased_at is None
+
+    @hybrid_property
+    def display_name(self) -> str:
+        """The name to show for this user: theirs, or "Former member" once erased.
+
+        Every page, statement and report names people by it, in Python
+        (``user.display_name``) or in a query (``select(User.display_name)``).
+        """
+        return self.name if self.erased_at is None else FORMER_MEMBER
+
+    @display_name.inplace.expression
+    @classmethod
+    def _display_name_expression(cls) -> ColumnElement[str]:
+        # Written into the SQL, not bound as a parameter, so that a query may
+        # group by this expression: PostgreSQL tells two parameters apart.
+        former = literal_column(f"'{FORMER_MEMBER}'", String)
+        return case((cls.erased_at.is_(None), cls.name), else_=former)
 
     def get_id(self) -> str:
         """Return what a signed-in session keeps of the user.

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 import ledger
@@ -25,6 +25,8 @@ from timebank.banks.rules import (
     is_storable_text,
 )
 from timebank.errors import (
+    AdminOfAnotherTimeBank,
+    AlreadyErased,
     AlreadyTaken,
     InvalidEmail,
     InvalidSetting,
@@ -37,6 +39,8 @@ from timebank.errors import (
     UnknownUser,
     WeakPassword,
 )
+from timebank.idempotency.models import IdempotencyKey
+from timebank.tokens.models import ApiToken
 
 from .models import Membership, MembershipRole, Role, User
 
@@ -119,7 +123,7 @@ def authenticate(session: Session, *, email: str, password: str) -> User | None:
     time taken does not tell whether an email is registered.
     """
     user = find_user_by_email(session, email=email) if isinstance(email, str) else None
-    if user is None:
+    if user is None or not user.is_active:
         check_password(_NOBODY, password)
         return None
     return user if check_password(user, password) else None
@@ -229,7 +233,7 @@ def list_members(
         select(Membership, User)
         .join(User, User.id == Membership.user_id)
         .where(Membership.time_bank_id == time_bank_id)
-        .order_by(User.name, Membership.id)
+        .order_by(User.display_name, Membership.id)
         .limit(limit)
     )
     if search.strip():
@@ -287,8 +291,8 @@ def member_roster(
         rows=[
             MemberRow(
                 membership=membership,
-                name=user.name,
-                email=user.email,
+                name=user.display_name,
+                email="" if user.erased_at else user.email,
                 account=ledger.get_account(conn, membership.account_id),
             )
             for membership, user in found[:limit]
@@ -579,6 +583,63 @@ def check_floor(floor_minutes: object) -> int:
             f"not {floor_minutes}."
         )
     return floor_minutes
+
+
+def erase_member(
+    session: Session, *, actor: User, time_bank_id: int, member_id: int, reason: str
+) -> Membership:
+    """Erase a member's personal details on their request; their postings stay.
+
+    A time-bank admin does it, never to themselves, and only for someone all
+    of whose time banks they administer, since the details are the person's,
+    whichever time bank shows them. Their name, email address and password
+    go, and with them their API tokens and request keys, so that they can no
+    longer sign in or use a token. Their memberships, accounts, entries and
+    the records of what they did stay, so the books still balance: pages,
+    statements and reports name them by ``User.display_name``, "Former
+    member". Every time bank they were in audits it.
+    """
+    require_role(
+        session, actor=actor, time_bank_id=time_bank_id, roles=[Role.TIME_BANK_ADMIN]
+    )
+    membership = get_member(session, time_bank_id=time_bank_id, member_id=member_id)
+    if membership.user_id == actor.id:
+        raise MakerChecker("You cannot erase your own details: ask another admin.")
+    user = session.get_one(User, membership.user_id)
+    if user.erased_at is not None:
+        raise AlreadyErased("This member's personal details are already erased.")
+    reason = require_reason(reason)
+    memberships = session.scalars(
+        select(Membership).where(Membership.user_id == user.id).order_by(Membership.id)
+    ).all()
+    for other in memberships:
+        held = membership_of(session, user=actor, time_bank_id=other.time_bank_id)
+        if held is None or not held.has_role(Role.TIME_BANK_ADMIN):
+            raise AdminOfAnotherTimeBank(
+                f"{user.name} is also a member of a time bank you are not an admin "
+                "of: only someone who is an admin of each of their time banks "
+                "may erase their details."
+            )
+    user.name = ""
+    # Unique, as the column must be, and never an address: no email matches it.
+    user.email = f"erased-{user.id}"
+    # No password matches an empty hash.
+    user.password_hash = ""
+    user.erased_at = datetime.now(UTC)
+    session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+    session.execute(delete(IdempotencyKey).where(IdempotencyKey.user_id == user.id))
+    session.flush()
+    for erased in memberships:
+        record_event(
+            session,
+            time_bank_id=erased.time_bank_id,
+            actor_id=actor.id,
+            action="member_erased",
+            subject_type="membership",
+            subject_id=erased.id,
+            reason=reason,
+        )
+    return membership
 
 
 def require_reason(reason: object) -> str:

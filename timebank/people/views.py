@@ -44,12 +44,12 @@ class SignInForm(FormSchema):
 
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
-    """Return the signed-in user, unless their password changed since."""
+    """Return the signed-in user, unless their password changed or they were erased."""
     user_id, _, _ = session_id.partition(":")
     if not user_id.isdigit():
         return None
     user = run_use_case(lambda session: session.get(User, int(user_id)))
-    if user is None or user.get_id() != session_id:
+    if user is None or not user.is_active or user.get_id() != session_id:
         return None
     return user
 
@@ -198,7 +198,9 @@ def _reset_page(session: Session, *, slug: str, member_id: int) -> ResetPassword
     member, user = get_member_for_staff(
         session, actor=current_user, time_bank_id=bank.id, member_id=member_id
     )
-    return ResetPasswordPage(bank=bank, viewer=viewer, member=member, name=user.name)
+    return ResetPasswordPage(
+        bank=bank, viewer=viewer, member=member, name=user.display_name
+    )
 
 
 def _reset(session: Session, page: ResetPasswordPage, form: Form) -> Done:

@@ -76,6 +76,7 @@ MATRIX: dict[tuple[str, str], str] = {
     ("POST", "~/admin/members/<id:member_id>/freeze"):          "302 403 403 422 403 422 404",
     ("POST", "~/admin/members/<id:member_id>/unfreeze"):        "302 403 403 422 403 422 404",
     ("POST", "~/admin/members/<id:member_id>/organisations"):   "302 403 403 422 403 422 404",
+    ("POST", "~/admin/members/<id:member_id>/erase"):           "302 403 403 422 403 422 404",
     ("GET", "~/admin/organisations/new"):                       "302 403 403 403 403 200 404",
     ("POST", "~/admin/organisations/new"):                      "302 403 403 403 403 422 404",
     ("GET", "~/admin/settings"):                                "302 403 403 403 403 200 404",

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from timebank.banks.models import TimeBank
 from timebank.banks.services import enter_time_bank
+from timebank.extensions import limiter
 from timebank.people.models import Membership
 from timebank.unit_of_work import run_use_case
 
@@ -13,8 +14,13 @@ from .services import Verdict, verify_books_for_admin
 
 bp = Blueprint("verification", __name__, url_prefix="/banks/<slug>")
 
+# Each check reads the whole database, seconds of work on a large one: an
+# admin reloading the page cannot keep the database busy with it.
+BOOKS_CHECKS = "4 per minute"
+
 
 @bp.get("/admin/books")
+@limiter.limit(BOOKS_CHECKS)
 @login_required
 def books(slug: str) -> str:
     """Check every invariant of the books, and say whether they hold."""

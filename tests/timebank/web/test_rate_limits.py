@@ -1,4 +1,4 @@
-"""Guessing passwords is slowed: ten tries a minute from one address."""
+"""Guessing passwords is slowed, ten tries a minute, and so is checking the books."""
 
 from collections.abc import Iterator
 
@@ -50,3 +50,16 @@ def test_the_eleventh_token_request_in_a_minute_gets_a_problem(
     assert refused.status_code == 429
     assert refused.content_type == "application/problem+json"
     assert refused.json["status"] == 429
+
+
+def test_the_books_are_checked_at_most_four_times_a_minute(
+    limited_app: Flask, riverside: Riverside
+) -> None:
+    browser = Browser(limited_app.test_client())
+    browser.sign_in(riverside.admin)
+    books = f"/banks/{riverside.slug}/admin/books"
+    for _ in range(4):
+        assert browser.get(books).status_code == 200
+    refused = browser.get(books)
+    assert refused.status_code == 429
+    assert refused.headers["X-Content-Type-Options"] == "nosniff"

@@ -23,6 +23,7 @@ from .approvals import views as approvals
 from .banks import views as banks
 from .durations import format_minutes
 from .exchanges import views as exchanges
+from .exports import views as exports
 from .extensions import csrf, limiter, login_manager
 from .forms import LARGEST_ID
 from .gifts import views as gifts
@@ -86,6 +87,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         banks,
         tokens,
         verification,
+        exports,
     ):
         app.register_blueprint(feature.bp)
     api.init_app(app)

@@ -16,6 +16,7 @@ status 1, having changed nothing.
 
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 import click
@@ -33,6 +34,7 @@ from timebank.errors import (
     UnknownTimeBank,
     UnknownUser,
 )
+from timebank.exports.services import export_journal_for_operator
 from timebank.people.models import Role, User
 from timebank.people.services import (
     enrol_member,
@@ -62,6 +64,7 @@ def init_app(app: Flask) -> None:
         seed_demo_command,
         erase_member_command,
         verify_command,
+        export_beancount_command,
     ):
         app.cli.add_command(command)
 
@@ -277,4 +280,37 @@ def verify_command() -> None:
         click.echo(violation)
     raise click.ClickException(
         f"{len(verdict.violations)} broken invariants over {covered}."
+    )
+
+
+@click.command("export-beancount")
+@click.option("--bank", "slug", required=True, metavar="SLUG", help="The time bank.")
+@click.option(
+    "--out",
+    "path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The journal file to write; one already there is replaced.",
+)
+@with_appcontext
+def export_beancount_command(slug: str, path: Path) -> None:
+    """Write a time bank's posted entries and stored balances as a beancount journal."""
+    # Written beside the file and moved over it at the end, so that a refused
+    # export leaves no half-written journal.
+    partial = path.with_name(path.name + ".partial")
+    try:
+        with partial.open("w", encoding="utf-8") as out:
+
+            def work(session: Session) -> TimeBank:
+                # A retried unit of work starts the file again.
+                out.seek(0)
+                out.truncate()
+                return export_journal_for_operator(session, slug=slug, out=out)
+
+            bank = run_command(work)
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
+    click.echo(
+        f"Wrote the journal of {bank.name} to {path}; bean-check {path} checks it."
     )

@@ -1,6 +1,9 @@
 """The operator's commands: time banks, users, members, roles and the demo."""
 
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from click.testing import Result
@@ -19,7 +22,15 @@ from timebank.hour_logs.models import HourLog
 from timebank.people.models import Membership, Role, User
 from timebank.people.services import authenticate, find_user_by_email
 
-from .factories import Riverside, earn, make_user, open_riverside, run, snapshot
+from .factories import (
+    Riverside,
+    earn,
+    give_ana_one_entry_of_each_kind,
+    make_user,
+    open_riverside,
+    run,
+    snapshot,
+)
 
 
 @pytest.fixture
@@ -408,3 +419,36 @@ def test_erase_member_refuses_a_broker(
         ],
         "Only a time bank admin of this time bank may do this.",
     )
+
+
+def test_export_beancount_writes_a_journal_that_bean_check_passes(
+    app: Flask, app_engine: Engine, place: Riverside, tmp_path: Path
+) -> None:
+    give_ana_one_entry_of_each_kind(app_engine, place)
+    path = tmp_path / "books.beancount"
+
+    result = invoke(app, "export-beancount", "--bank", place.slug, "--out", str(path))
+
+    assert result.exit_code == 0, result.output
+    assert f"to {path}" in result.output
+    checked = subprocess.run(
+        [Path(sys.executable).parent / "bean-check", path],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "Swim at Leisure Centre" in path.read_text(encoding="utf-8")
+
+
+def test_export_beancount_of_no_such_time_bank_writes_no_file(
+    app: Flask, app_engine: Engine, tmp_path: Path
+) -> None:
+    path = tmp_path / "books.beancount"
+    assert_refused(
+        app,
+        app_engine,
+        ["export-beancount", "--bank", "nowhere", "--out", str(path)],
+        "There is no time bank 'nowhere'.",
+    )
+    assert list(tmp_path.glob("books.beancount*")) == []

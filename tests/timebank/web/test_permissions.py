@@ -83,6 +83,7 @@ MATRIX: dict[tuple[str, str], str] = {
     ("POST", "~/admin/settings"):                               "302 403 403 403 403 422 404",
     ("GET", "~/admin/audit"):                                   "302 403 403 403 403 200 404",
     ("GET", "~/admin/books"):                                   "302 403 403 403 403 200 404",
+    ("GET", "~/admin/books.beancount"):                         "302 403 403 403 403 200 404",
 }
 # fmt: on
 

@@ -19,13 +19,13 @@ or in neither.
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TextIO
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from ledger.clock import utc_now
+from ledger.clock import from_storage, utc_now
 from ledger.schema import account_slots, accounts, postings, transactions
 from timebank.accounts.services import account_labels
 from timebank.banks.models import TimeBank
@@ -236,8 +236,7 @@ def _entries(session: Session, bank: TimeBank, names: dict[int, str]) -> Iterato
             current = row.id
             yield f"{row.service_date} * {_quoted(row.memo)} #{row.kind}\n"
             yield f"  entry: {row.id}\n"
-            recorded = _utc(row.recorded_at).isoformat(timespec="seconds")
-            yield f'  recorded: "{recorded}"\n'
+            yield f'  recorded: "{_in_utc(row.recorded_at)}"\n'
             if row.reverses_id is not None:
                 yield f"  reverses: {row.reverses_id}\n"
         yield f"  {names[row.account_id]}  {row.minutes} {COMMODITY}\n"
@@ -245,11 +244,10 @@ def _entries(session: Session, bank: TimeBank, names: dict[int, str]) -> Iterato
         yield "\n"
 
 
-def _utc(moment: datetime) -> datetime:
-    """Return moment in UTC; SQLite gives back the UTC it stored without a zone."""
-    return (
-        moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    )
+def _in_utc(moment: datetime) -> str:
+    """Return a stored time in ISO 8601 and UTC, however the backend gave it back."""
+    stored = from_storage(moment)
+    return "" if stored is None else stored.isoformat(timespec="seconds")
 
 
 def _quoted(value: str) -> str:

@@ -30,6 +30,7 @@ from .gifts import views as gifts
 from .hour_logs import views as hour_logs
 from .organisations import views as organisations
 from .people import views as people
+from .reports import views as reports
 from .reversals import views as reversals
 from .spending import views as spending
 from .tokens import views as tokens
@@ -88,6 +89,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         tokens,
         verification,
         exports,
+        reports,
     ):
         app.register_blueprint(feature.bp)
     api.init_app(app)

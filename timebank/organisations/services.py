@@ -306,6 +306,23 @@ def may_open_organisation(
     return session.get(OrganisationAdmin, (organisation.id, membership.id)) is not None
 
 
+def may_read_statement(
+    session: Session, *, user: User, organisation: Organisation
+) -> bool:
+    """Tell whether user may read an organisation's statement, which names volunteers.
+
+    Its admins may, and the brokers of its time bank.
+    """
+    membership = membership_of(
+        session, user=user, time_bank_id=organisation.time_bank_id
+    )
+    if membership is None:
+        return False
+    if membership.has_role(Role.BROKER):
+        return True
+    return session.get(OrganisationAdmin, (organisation.id, membership.id)) is not None
+
+
 def open_organisation(
     session: Session, *, actor: User, time_bank_id: int, organisation_id: int
 ) -> Organisation:
@@ -399,6 +416,7 @@ class OrganisationOverview:
     activities: Sequence[Activity]
     pending_hour_logs: int
     may_keep_activities: bool
+    may_read_statement: bool
 
 
 def organisation_overview(
@@ -449,6 +467,9 @@ def organisation_overview(
         ),
         pending_hour_logs=pending or 0,
         may_keep_activities=may_keep_activities(
+            session, user=actor, organisation=organisation
+        ),
+        may_read_statement=may_read_statement(
             session, user=actor, organisation=organisation
         ),
     )

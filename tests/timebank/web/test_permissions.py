@@ -84,6 +84,13 @@ MATRIX: dict[tuple[str, str], str] = {
     ("GET", "~/admin/audit"):                                   "302 403 403 403 403 200 404",
     ("GET", "~/admin/books"):                                   "302 403 403 403 403 200 404",
     ("GET", "~/admin/books.beancount"):                         "302 403 403 403 403 200 404",
+    ("GET", "~/reports/impact"):                                "302 403 403 200 403 200 404",
+    ("GET", "~/reports/impact.pdf"):                            "302 403 403 200 403 200 404",
+    ("GET", "~/organisations/<id:organisation_id>/impact"):     "302 403 403 200 200 200 404",
+    ("GET", "~/organisations/<id:organisation_id>/impact.pdf"): "302 403 403 200 200 200 404",
+    ("GET", "~/organisations/<id:organisation_id>/statement"):  "302 403 403 200 200 403 404",
+    ("GET", "~/organisations/<id:organisation_id>/statement.pdf"): "302 403 403 200 200 403 404",
+    ("GET", "~/organisations/<id:organisation_id>/statement.csv"): "302 403 403 200 200 403 404",
 }
 # fmt: on
 

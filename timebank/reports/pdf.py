@@ -12,7 +12,7 @@ from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
@@ -30,6 +30,8 @@ from timebank.durations import format_minutes
 from .services import Hours, ImpactReport, OrganisationStatement
 
 STYLES = getSampleStyleSheet()
+# A heading stays on the page of the table or chart it introduces.
+HEADING = ParagraphStyle("ReportHeading", parent=STYLES["Heading2"], keepWithNext=1)
 EARNED = colors.HexColor("#1b7340")
 SPENT = colors.HexColor("#b4531d")
 GRID = colors.HexColor("#8a8a8a")
@@ -156,7 +158,7 @@ def _title(title: str, bank: str, period: str) -> list[Flowable]:
 
 
 def _heading(text: str) -> Paragraph:
-    return Paragraph(escape(text), STYLES["Heading2"])
+    return Paragraph(escape(text), HEADING)
 
 
 def _caption(text: str) -> Paragraph:

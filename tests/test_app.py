@@ -6,12 +6,12 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import inspect
+from sqlalchemy import Engine, inspect, text
 
 from ledger.database import create_engine
 from timebank import create_app
 from timebank.config import DEV_SECRET_KEY, InsecureSettings, from_environment
-from timebank.database import dispose_engine, head_revisions
+from timebank.database import dispose_engine, get_engine, head_revisions
 from timebank.models import metadata
 
 MakeApp = Callable[[str], Flask]
@@ -74,6 +74,22 @@ def test_healthz_is_unavailable_when_the_database_does_not_answer(
     assert response.status_code == 503
     assert response.json is not None
     assert response.json["database"] == "unreachable"
+
+
+def test_a_request_after_the_database_dropped_its_connections_is_answered(
+    make_app: MakeApp, postgres_engine: Engine
+) -> None:
+    app = make_app(postgres_engine.url.render_as_string(hide_password=False))
+    client = app.test_client()
+    assert client.get("/healthz").status_code == 200
+    with app.app_context(), get_engine().connect() as pooled:
+        app_backend = pooled.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    with postgres_engine.connect() as connection:
+        connection.execute(
+            text("SELECT pg_terminate_backend(:pid)"), {"pid": app_backend}
+        )
+
+    assert client.get("/healthz").status_code == 200
 
 
 def test_db_upgrade_creates_the_schema(make_app: MakeApp, tmp_path: Path) -> None:

@@ -26,7 +26,12 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 def init_app(app: Flask) -> None:
     """Create the app's engine and register the database commands."""
-    app.extensions[EXTENSION] = create_engine(app.config["DATABASE_URL"])
+    # A pooled connection can die under the app (a database restart, a killed
+    # backend); checking it out with a ping answers the next request with a
+    # fresh one instead of a server error.
+    app.extensions[EXTENSION] = create_engine(
+        app.config["DATABASE_URL"], pool_pre_ping=True
+    )
     app.cli.add_command(db_upgrade_command)
 
 

@@ -1,12 +1,14 @@
 """Recompute the ledger's invariants from its postings and name any violation.
 
 This reads the whole database, so it is for tests and audits, not for the hot
-path. The numbers match DESIGN.md's list of invariants. The queries are built
-once, here, because property tests run them after every step.
+path. The numbers match DESIGN.md's list of invariants; the hash chains
+(chain.py) are checked under 5, posted history being append-only. The queries
+are built once, here, because property tests run them after every step.
 """
 
 from sqlalchemy import Connection, case, func, literal, select, union_all
 
+from .chain import verify_chains
 from .schema import account_slots, accounts, postings, transactions
 
 _UNBALANCED = (
@@ -141,4 +143,5 @@ def find_violations(conn: Connection) -> list[str]:
         f"5: entry {original} names a reversal that does not name it"
         for original in conn.scalars(_ORIGINALS_NOT_LINKED)
     ]
+    violations += verify_chains(conn)
     return violations

@@ -4,6 +4,11 @@ The hot path (a transfer) is a handful of Core statements, so the tables are
 declared here rather than as ORM classes. Alembic's revisions in migrations/
 create them; this module is what those revisions are compared against.
 
+Each account keeps the head of its hash chain (see chain.py): a split account
+one per slot, on the same row as the slot's totals, so that a writer moves the
+head in the UPDATE that moves the totals and concurrent earns still spread over
+the slots.
+
 Guards the database holds itself: non-zero posting amounts, known kinds and
 statuses, non-negative pending totals, the floor on available balance, unique
 idempotency keys per book, at most one reversal per transaction. The zero sum
@@ -20,6 +25,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -73,6 +79,8 @@ accounts = Table(
     Column("pending_credit_minutes", BigInteger, nullable=False),
     Column("version", BigInteger, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("chain_length", BigInteger, nullable=False, server_default="0"),
+    Column("chain_hash", LargeBinary),
     CheckConstraint(
         "kind IN ('member', 'organisation', 'issuance', 'pool')", name="known_kind"
     ),
@@ -102,6 +110,8 @@ account_slots = Table(
     Column("balance_minutes", BigInteger, nullable=False),
     Column("pending_debit_minutes", BigInteger, nullable=False),
     Column("pending_credit_minutes", BigInteger, nullable=False),
+    Column("chain_length", BigInteger, nullable=False, server_default="0"),
+    Column("chain_hash", LargeBinary),
     PrimaryKeyConstraint("account_id", "slot"),
     CheckConstraint("slot >= 1", name="slot_zero_is_the_account_row"),
     CheckConstraint(
@@ -159,6 +169,10 @@ postings = Table(
     Column("minutes", BigInteger, nullable=False),
     # Copied from the transaction so that an account's history is one index scan.
     Column("recorded_at", DateTime(timezone=True), nullable=False),
+    # The posting's link in the chain of its account and slot, set once, as its
+    # entry is resolved; null while the entry is pending.
+    Column("chain_seq", BigInteger),
+    Column("chain_hash", LargeBinary),
     CheckConstraint("minutes <> 0", name="minutes_not_zero"),
     CheckConstraint("slot >= 0", name="slot_not_negative"),
     UniqueConstraint("transaction_id", "account_id"),

@@ -17,6 +17,11 @@ slots of split accounts), so two writers never wait on each other in a cycle.
 A split (issuance) account has no floor and is never closed, so an entry on it
 needs only the status it read: a freeze that commits meanwhile is ordered after
 the entry.
+
+Chains (chain.py): as an entry is resolved, the same guarded UPDATE appends
+each posting to its account's (or slot's) chain, on condition that the chain is
+still as long as when it was read. A writer that finds it moved locks the row,
+reads the new head and appends after it: one more round trip, only then.
 """
 
 import hashlib
@@ -28,10 +33,13 @@ from datetime import date, datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
+    ColumnElement,
     Connection,
+    Integer,
     Row,
     and_,
     bindparam,
+    case,
     func,
     insert,
     or_,
@@ -41,6 +49,7 @@ from sqlalchemy import (
 )
 
 from .accounts import MAX_MINUTES, is_whole_number
+from .chain import ChainedEntry, Link, append, chained_entry, posting_content
 from .clock import from_storage, to_utc, utc_now
 from .errors import (
     AccountClosed,
@@ -96,6 +105,13 @@ class Transaction:
     postings: tuple[Posting, ...]
 
 
+class _Append(NamedTuple):
+    """A posting to add to its account's chain, whose head was read as head."""
+
+    head: Link
+    content: bytes
+
+
 class _Change(NamedTuple):
     """What one posting does to its account's totals, and what it must respect."""
 
@@ -107,6 +123,7 @@ class _Change(NamedTuple):
     pending_debit: int
     pending_credit: int
     needs_open: bool
+    append: _Append | None = None
 
 
 def transfer(
@@ -207,18 +224,10 @@ def record_transaction(
     if expires_at is not None and expires_at <= now:
         raise InvalidRequest("A pending entry must expire in the future.")
 
-    changes = [
-        _new_change(accounts_by_id, posting, postings, pending=pending)
-        for posting in postings
-    ]
-    _check_totals(accounts_by_id, changes)
-    _apply(conn, changes)
-    status = "pending" if pending else "posted"
-    return _insert(
-        conn,
+    entry = ChainedEntry(
         book_id=book_id,
         kind=kind,
-        status=status,
+        status="pending" if pending else "posted",
         memo=memo,
         created_by=created_by,
         approved_by=approved_by,
@@ -229,8 +238,11 @@ def record_transaction(
         idempotency_key=idempotency_key,
         request_digest=digest,
         reverses_id=None,
-        changes=changes,
     )
+    changes = [_new_change(accounts_by_id, posting, entry) for posting in postings]
+    _check_totals(accounts_by_id, changes)
+    links = _apply(conn, changes)
+    return _insert(conn, entry, changes, links)
 
 
 def post_pending(
@@ -254,10 +266,12 @@ def post_pending(
             resolved_at=now,
             approved_by=func.coalesce(approved_by, transactions.c.approved_by),
         )
-    )
-    if resolved.rowcount == 0:
+        .returning(*transactions.c)
+    ).first()
+    if resolved is None:
         _refuse_resolution(conn, transaction_id, now)
-    _settle(conn, transaction_id, phase="settle")
+    else:
+        _settle(conn, resolved, phase="settle")
     return get_transaction(conn, transaction_id)
 
 
@@ -270,10 +284,12 @@ def void_pending(
         update(transactions)
         .where(transactions.c.id == transaction_id, transactions.c.status == "pending")
         .values(status="voided", resolved_at=now)
-    )
-    if resolved.rowcount == 0:
+        .returning(*transactions.c)
+    ).first()
+    if resolved is None:
         _refuse_resolution(conn, transaction_id, now)
-    _settle(conn, transaction_id, phase="release")
+    else:
+        _settle(conn, resolved, phase="release")
     return get_transaction(conn, transaction_id)
 
 
@@ -333,23 +349,7 @@ def reverse_transaction(
     _check_memo(memo)
     legs = _legs(conn, transaction_id)
     accounts_by_id = _load_accounts(conn, [leg.account_id for leg in legs])
-    changes = [
-        _Change(
-            leg.account_id,
-            leg.split,
-            leg.slot,
-            -leg.minutes,
-            -leg.minutes,
-            0,
-            0,
-            needs_open=True,
-        )
-        for leg in legs
-    ]
-    _check_totals(accounts_by_id, changes)
-    _apply(conn, changes)
-    reversal = _insert(
-        conn,
+    entry = ChainedEntry(
         book_id=original.book_id,
         kind="reversal",
         status="posted",
@@ -363,8 +363,33 @@ def reverse_transaction(
         idempotency_key=None,
         request_digest=None,
         reverses_id=transaction_id,
-        changes=changes,
     )
+    changes = [
+        _Change(
+            leg.account_id,
+            leg.split,
+            leg.slot,
+            -leg.minutes,
+            -leg.minutes,
+            0,
+            0,
+            needs_open=True,
+            append=_Append(
+                leg.head,
+                posting_content(
+                    entry,
+                    account_id=leg.account_id,
+                    slot=leg.slot,
+                    minutes=-leg.minutes,
+                    recorded_at=now,
+                ),
+            ),
+        )
+        for leg in legs
+    ]
+    _check_totals(accounts_by_id, changes)
+    links = _apply(conn, changes)
+    reversal = _insert(conn, entry, changes, links)
     conn.execute(
         update(transactions)
         .where(transactions.c.id == transaction_id)
@@ -459,6 +484,12 @@ def _request_digest(
 
 # Reading and checking accounts before writing.
 
+# A split account's slot is drawn here, by the database, so that the same read
+# returns the head of the chain the entry will append to.
+_drawn_slot: ColumnElement[int] = (
+    bindparam("draw", type_=Integer) % accounts.c.slot_count
+)
+_drawn = account_slots.alias("drawn")
 _accounts_for_entry = (
     select(
         accounts.c.id,
@@ -469,8 +500,15 @@ _accounts_for_entry = (
         accounts.c.balance_minutes,
         accounts.c.pending_debit_minutes,
         books.c.granularity_minutes,
+        _drawn_slot,
+        case((_drawn_slot == 0, accounts.c.chain_length), else_=_drawn.c.chain_length),
+        case((_drawn_slot == 0, accounts.c.chain_hash), else_=_drawn.c.chain_hash),
     )
     .join(books, books.c.id == accounts.c.book_id)
+    .outerjoin(
+        _drawn,
+        and_(_drawn.c.account_id == accounts.c.id, _drawn.c.slot == _drawn_slot),
+    )
     .where(accounts.c.id.in_(bindparam("ids", expanding=True)))
 )
 
@@ -486,13 +524,21 @@ class _AccountState(NamedTuple):
     balance_minutes: int
     pending_debit_minutes: int
     granularity_minutes: int
+    slot: int
+    chain_length: int
+    chain_hash: bytes | None
 
 
 def _load_accounts(conn: Connection, ids: Iterable[int]) -> dict[int, _AccountState]:
+    """Read the accounts of an entry, drawing a slot of each split one at random.
+
+    Drawing spreads concurrent earns over the slots' rows and chains.
+    """
     wanted = list(ids)
+    draw = random.randrange(2**31)
     found = {
         row.id: _AccountState(*row)
-        for row in conn.execute(_accounts_for_entry, {"ids": wanted})
+        for row in conn.execute(_accounts_for_entry, {"ids": wanted, "draw": draw})
     }
     for account_id in wanted:
         if account_id not in found:
@@ -512,24 +558,34 @@ def _single_book(accounts_by_id: dict[int, _AccountState]) -> tuple[int, int]:
 
 
 def _new_change(
-    accounts_by_id: dict[int, _AccountState],
-    posting: Posting,
-    postings: Sequence[Posting],
-    *,
-    pending: bool,
+    accounts_by_id: dict[int, _AccountState], posting: Posting, entry: ChainedEntry
 ) -> _Change:
-    """Describe what a new posting does to its account.
-
-    On a split account the slot is drawn at random, which spreads concurrent
-    earns over its rows.
-    """
+    """Describe what a new posting does to its account (and chain, if posted)."""
     minutes = posting.minutes
-    slot_count = accounts_by_id[posting.account_id].slot_count
-    split, slot = slot_count > 1, random.randrange(slot_count)
-    if not pending:
-        return _Change(posting.account_id, split, slot, minutes, minutes, 0, 0, True)
-    debit, credit = max(-minutes, 0), max(minutes, 0)
-    return _Change(posting.account_id, split, slot, minutes, 0, debit, credit, True)
+    account = accounts_by_id[posting.account_id]
+    split, slot = account.slot_count > 1, account.slot
+    if entry.status == "pending":
+        debit, credit = max(-minutes, 0), max(minutes, 0)
+        return _Change(posting.account_id, split, slot, minutes, 0, debit, credit, True)
+    content = posting_content(
+        entry,
+        account_id=posting.account_id,
+        slot=slot,
+        minutes=minutes,
+        recorded_at=entry.recorded_at,
+    )
+    head = Link(account.chain_length, account.chain_hash)
+    return _Change(
+        posting.account_id,
+        split,
+        slot,
+        minutes,
+        minutes,
+        0,
+        0,
+        True,
+        _Append(head, content),
+    )
 
 
 def _check_totals(
@@ -571,7 +627,7 @@ def _refuse_credit(
 # Writing.
 
 
-def _guarded_update(*, needs_open: bool, floor: bool) -> Any:
+def _guarded_update(*, needs_open: bool, floor: bool, chained: bool) -> Any:
     statement = update(accounts).where(accounts.c.id == bindparam("account_id"))
     if needs_open:
         statement = statement.where(accounts.c.status == "open")
@@ -586,7 +642,7 @@ def _guarded_update(*, needs_open: bool, floor: bool) -> Any:
                 >= accounts.c.floor_minutes,
             )
         )
-    return statement.values(
+    statement = statement.values(
         balance_minutes=accounts.c.balance_minutes + bindparam("d_balance"),
         pending_debit_minutes=accounts.c.pending_debit_minutes
         + bindparam("d_pending_debit"),
@@ -594,15 +650,28 @@ def _guarded_update(*, needs_open: bool, floor: bool) -> Any:
         + bindparam("d_pending_credit"),
         version=accounts.c.version + 1,
     )
+    if chained:
+        statement = _appending(statement, accounts)
+    return statement
+
+
+def _appending(statement: Any, table: Any) -> Any:
+    """Move the chain's head too, if the chain is as long as when it was read."""
+    return statement.where(table.c.chain_length == bindparam("head_seq")).values(
+        chain_length=bindparam("link_seq"), chain_hash=bindparam("link_hash")
+    )
 
 
 _ACCOUNT_UPDATES = {
-    (needs_open, floor): _guarded_update(needs_open=needs_open, floor=floor)
+    (needs_open, floor, chained): _guarded_update(
+        needs_open=needs_open, floor=floor, chained=chained
+    )
     for needs_open in (False, True)
     for floor in (False, True)
+    for chained in (False, True)
 }
 
-_SLOT_UPDATE = (
+_slot_update = (
     update(account_slots)
     .where(
         and_(
@@ -618,46 +687,95 @@ _SLOT_UPDATE = (
         + bindparam("d_pending_credit"),
     )
 )
+_SLOT_UPDATES = {False: _slot_update, True: _appending(_slot_update, account_slots)}
 
 
-def _apply(conn: Connection, changes: list[_Change]) -> None:
+def _apply(conn: Connection, changes: list[_Change]) -> dict[int, Link]:
     """Apply the changes in the one global order, each guarded by its rules.
 
     Slots of split accounts come last: they are the most contended rows, so
-    they are locked for the shortest time.
+    they are locked for the shortest time. Returns the link each chained
+    posting became, by account.
     """
+    links = {}
     for change in sorted(changes, key=lambda change: (change.split, change.account_id)):
-        params = {
+        params: dict[str, Any] = {
             "d_balance": change.balance,
             "d_pending_debit": change.pending_debit,
             "d_pending_credit": change.pending_credit,
         }
         if change.slot:
-            conn.execute(
-                _SLOT_UPDATE,
-                {**params, "target_id": change.account_id, "slot_number": change.slot},
-            )
-            continue
-        params["account_id"] = change.account_id
-        lowers_available = change.balance - change.pending_debit < 0
-        statement = _ACCOUNT_UPDATES[(change.needs_open, lowers_available)]
+            params |= {"target_id": change.account_id, "slot_number": change.slot}
+            statement = _SLOT_UPDATES[change.append is not None]
+        else:
+            params["account_id"] = change.account_id
+            lowers_available = change.balance - change.pending_debit < 0
+            statement = _ACCOUNT_UPDATES[
+                (change.needs_open, lowers_available, change.append is not None)
+            ]
+        link = None
+        if change.append is not None:
+            link = append(change.append.head, change.append.content)
+            params |= _link_params(change.append.head, link)
         if conn.execute(statement, params).rowcount == 0:
-            _refuse_lost_race(conn, change)
+            link = _apply_after_lost_race(conn, change, statement, params)
+        if link is not None:
+            links[change.account_id] = link
+    return links
 
 
-def _refuse_lost_race(conn: Connection, change: _Change) -> None:
-    row = conn.execute(
-        select(
-            accounts.c.id,
-            accounts.c.status,
-            accounts.c.floor_minutes,
-            accounts.c.balance_minutes,
-            accounts.c.pending_debit_minutes,
-        ).where(accounts.c.id == change.account_id)
-    ).one()
-    _refuse_status(row.id, row.status)
-    available = row.balance_minutes - row.pending_debit_minutes
-    _refuse_credit(row.id, available, row.floor_minutes, change)
+def _link_params(head: Link, link: Link) -> dict[str, Any]:
+    return {"head_seq": head.seq, "link_seq": link.seq, "link_hash": link.hash}
+
+
+def _apply_after_lost_race(
+    conn: Connection, change: _Change, statement: Any, params: dict[str, Any]
+) -> Link | None:
+    """Refuse the change if a rule now does; else append after the moved head.
+
+    A guarded UPDATE changes no row when, since the entry read the account,
+    another writer froze or closed it, took it to its floor, or lengthened
+    its chain. The row is locked now, so the second UPDATE cannot lose.
+    """
+    if change.slot:
+        slot_row = conn.execute(
+            select(account_slots.c.chain_length, account_slots.c.chain_hash)
+            .where(
+                account_slots.c.account_id == change.account_id,
+                account_slots.c.slot == change.slot,
+            )
+            .with_for_update()
+        ).one()
+        head = Link(slot_row.chain_length, slot_row.chain_hash)
+    else:
+        row = conn.execute(
+            select(
+                accounts.c.id,
+                accounts.c.status,
+                accounts.c.floor_minutes,
+                accounts.c.balance_minutes,
+                accounts.c.pending_debit_minutes,
+                accounts.c.chain_length,
+                accounts.c.chain_hash,
+            )
+            .where(accounts.c.id == change.account_id)
+            .with_for_update()
+        ).one()
+        if change.needs_open:
+            _refuse_status(row.id, row.status)
+        available = row.balance_minutes - row.pending_debit_minutes
+        if (
+            row.floor_minutes is not None
+            and available + change.balance - change.pending_debit < row.floor_minutes
+        ):
+            _refuse_credit(row.id, available, row.floor_minutes, change)
+        head = Link(row.chain_length, row.chain_hash)
+    if change.append is None:
+        raise AssertionError(f"the update of account {change.account_id} was lost")
+    link = append(head, change.append.content)
+    if conn.execute(statement, params | _link_params(head, link)).rowcount != 1:
+        raise AssertionError(f"the locked account {change.account_id} did not move")
+    return link
 
 
 # One round trip for an entry and its postings, where the database allows it.
@@ -676,14 +794,20 @@ _INSERT_ENTRY_WITH_POSTINGS = text(
         RETURNING id
     ), legs AS (
         INSERT INTO ledger_postings (
-            transaction_id, account_id, slot, minutes, recorded_at
+            transaction_id, account_id, slot, minutes, recorded_at,
+            chain_seq, chain_hash
         )
-        SELECT entry.id, leg.account_id, leg.slot, leg.minutes, :recorded_at
+        SELECT entry.id, leg.account_id, leg.slot, leg.minutes, :recorded_at,
+            leg.chain_seq, leg.chain_hash
         FROM entry, unnest(
             CAST(:leg_accounts AS bigint[]),
             CAST(:leg_slots AS integer[]),
-            CAST(:leg_minutes AS bigint[])
-        ) WITH ORDINALITY AS leg(account_id, slot, minutes, position)
+            CAST(:leg_minutes AS bigint[]),
+            CAST(:leg_seqs AS bigint[]),
+            CAST(:leg_hashes AS bytea[])
+        ) WITH ORDINALITY AS leg(
+            account_id, slot, minutes, chain_seq, chain_hash, position
+        )
         ORDER BY leg.position
     )
     SELECT id FROM entry
@@ -693,10 +817,12 @@ _INSERT_ENTRY_WITH_POSTINGS = text(
 
 def _insert(
     conn: Connection,
-    *,
+    entry: ChainedEntry,
     changes: list[_Change],
-    **values: Any,
+    links: dict[int, Link],
 ) -> Transaction:
+    values = entry._asdict()
+    legs = [links.get(change.account_id) for change in changes]
     if conn.dialect.name == "postgresql":
         transaction_id = conn.execute(
             _INSERT_ENTRY_WITH_POSTINGS,
@@ -705,6 +831,8 @@ def _insert(
                 "leg_accounts": [change.account_id for change in changes],
                 "leg_slots": [change.slot for change in changes],
                 "leg_minutes": [change.minutes for change in changes],
+                "leg_seqs": [link and link.seq for link in legs],
+                "leg_hashes": [link and link.hash for link in legs],
             },
         ).scalar_one()
     else:
@@ -719,25 +847,27 @@ def _insert(
                     "account_id": change.account_id,
                     "slot": change.slot,
                     "minutes": change.minutes,
-                    "recorded_at": values["recorded_at"],
+                    "recorded_at": entry.recorded_at,
+                    "chain_seq": link and link.seq,
+                    "chain_hash": link and link.hash,
                 }
-                for change in changes
+                for change, link in zip(changes, legs, strict=True)
             ],
         )
     return Transaction(
         id=transaction_id,
-        book_id=values["book_id"],
-        kind=values["kind"],
-        status=values["status"],
-        memo=values["memo"],
-        created_by=values["created_by"],
-        approved_by=values["approved_by"],
-        service_date=values["service_date"],
-        recorded_at=values["recorded_at"],
-        resolved_at=values["resolved_at"],
-        expires_at=values["expires_at"],
-        idempotency_key=values["idempotency_key"],
-        reverses_id=values["reverses_id"],
+        book_id=entry.book_id,
+        kind=entry.kind,
+        status=entry.status,
+        memo=entry.memo,
+        created_by=entry.created_by,
+        approved_by=entry.approved_by,
+        service_date=entry.service_date,
+        recorded_at=entry.recorded_at,
+        resolved_at=entry.resolved_at,
+        expires_at=entry.expires_at,
+        idempotency_key=entry.idempotency_key,
+        reverses_id=entry.reverses_id,
         reversed_by_id=None,
         postings=tuple(
             Posting(change.account_id, change.minutes) for change in changes
@@ -745,15 +875,36 @@ def _insert(
     )
 
 
-def _settle(conn: Connection, transaction_id: int, *, phase: str) -> None:
-    """Post ("settle") or release the reservations of a pending transaction."""
-    legs = _legs(conn, transaction_id)
+_SET_LINK = (
+    update(postings)
+    .where(
+        postings.c.transaction_id == bindparam("entry_id"),
+        postings.c.account_id == bindparam("leg_account_id"),
+    )
+    .values(chain_seq=bindparam("seq"), chain_hash=bindparam("digest"))
+)
+
+
+def _settle(conn: Connection, resolved: Row[Any], *, phase: str) -> None:
+    """Post ("settle") or release the reservations of a pending transaction.
+
+    Either way the entry is resolved, so its postings join their chains.
+    """
+    entry = chained_entry(resolved)
+    legs = _legs(conn, resolved.id)
     changes = []
     for leg in legs:
         if phase == "settle":
             _refuse_status(leg.account_id, leg.status)
         debit, credit = max(-leg.minutes, 0), max(leg.minutes, 0)
         moved = leg.minutes if phase == "settle" else 0
+        content = posting_content(
+            entry,
+            account_id=leg.account_id,
+            slot=leg.slot,
+            minutes=leg.minutes,
+            recorded_at=leg.recorded_at,
+        )
         changes.append(
             _Change(
                 leg.account_id,
@@ -764,9 +915,22 @@ def _settle(conn: Connection, transaction_id: int, *, phase: str) -> None:
                 -debit,
                 -credit,
                 needs_open=phase == "settle",
+                append=_Append(leg.head, content),
             )
         )
-    _apply(conn, changes)
+    links = _apply(conn, changes)
+    conn.execute(
+        _SET_LINK,
+        [
+            {
+                "entry_id": resolved.id,
+                "leg_account_id": account_id,
+                "seq": link.seq,
+                "digest": link.hash,
+            }
+            for account_id, link in links.items()
+        ],
+    )
 
 
 class _Leg(NamedTuple):
@@ -775,8 +939,11 @@ class _Leg(NamedTuple):
     slot: int
     minutes: int
     status: str
+    recorded_at: datetime
+    head: Link
 
 
+_leg_slot = account_slots.alias("leg_slot")
 _LEGS = (
     select(
         postings.c.account_id,
@@ -784,16 +951,50 @@ _LEGS = (
         postings.c.slot,
         postings.c.minutes,
         accounts.c.status,
+        postings.c.recorded_at,
+        case(
+            (postings.c.slot == 0, accounts.c.chain_length),
+            else_=_leg_slot.c.chain_length,
+        ),
+        case(
+            (postings.c.slot == 0, accounts.c.chain_hash), else_=_leg_slot.c.chain_hash
+        ),
     )
     .join(accounts, accounts.c.id == postings.c.account_id)
+    .outerjoin(
+        _leg_slot,
+        and_(
+            _leg_slot.c.account_id == postings.c.account_id,
+            _leg_slot.c.slot == postings.c.slot,
+        ),
+    )
     .where(postings.c.transaction_id == bindparam("transaction_id"))
     .order_by(postings.c.id)
 )
 
 
 def _legs(conn: Connection, transaction_id: int) -> list[_Leg]:
+    """Return an entry's postings, each with the head of its account's chain."""
     return [
-        _Leg(*row) for row in conn.execute(_LEGS, {"transaction_id": transaction_id})
+        _Leg(
+            account_id,
+            split,
+            slot,
+            minutes,
+            status,
+            recorded_at,
+            Link(head_seq, head_hash),
+        )
+        for (
+            account_id,
+            split,
+            slot,
+            minutes,
+            status,
+            recorded_at,
+            head_seq,
+            head_hash,
+        ) in conn.execute(_LEGS, {"transaction_id": transaction_id})
     ]
 
 

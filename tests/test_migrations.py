@@ -12,9 +12,20 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, Engine, delete, insert, inspect, text, update
+from alembic.script import ScriptDirectory
+from sqlalchemy import (
+    Connection,
+    Engine,
+    delete,
+    insert,
+    inspect,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
+import ledger
 from ledger.database import create_engine
 from ledger.schema import accounts, books, postings, transactions
 from timebank.database import head_revisions, migrations_config, upgrade_database
@@ -268,3 +279,49 @@ def test_a_balanced_entry_may_be_written_one_posting_at_a_time(
     with postgres_engine.connect() as conn:
         total = conn.scalar(text("SELECT sum(minutes) FROM ledger_postings"))
         assert total == 0
+
+
+def test_the_chain_revision_chains_the_entries_already_resolved(
+    empty_database_url: str,
+) -> None:
+    chain_revision = ScriptDirectory.from_config(migrations_config()).get_revision(
+        "0006_ledger_chain"
+    )
+    command.upgrade(
+        migrations_config(empty_database_url), str(chain_revision.down_revision)
+    )
+    engine = create_engine(empty_database_url)
+    try:
+        with engine.begin() as conn:
+            books = open_books(conn)
+            legs = [(books.issuance_id, -120), (books.member_id, 120)]
+            earned = record_entry(conn, books.book_id, legs)
+            record_entry(conn, books.book_id, legs, status="voided")
+            pending = record_entry(conn, books.book_id, legs, status="pending")
+            for account_id, sign, pending_side in (
+                (books.issuance_id, -1, "pending_debit_minutes"),
+                (books.member_id, 1, "pending_credit_minutes"),
+            ):
+                conn.execute(
+                    update(accounts)
+                    .where(accounts.c.id == account_id)
+                    .values({"balance_minutes": sign * 120, pending_side: 120})
+                )
+        upgrade_database(empty_database_url)
+        with engine.begin() as conn:
+            links = dict(
+                conn.execute(
+                    select(postings.c.transaction_id, postings.c.chain_seq).where(
+                        postings.c.account_id == books.member_id
+                    )
+                ).all()
+            )
+            before_posting = ledger.find_violations(conn)
+            ledger.post_pending(conn, pending)
+            after_posting = ledger.find_violations(conn)
+    finally:
+        engine.dispose()
+
+    assert links[earned] is not None
+    assert links[pending] is None
+    assert before_posting == [] == after_posting

@@ -84,12 +84,29 @@ def posting_content(
     recorded_at: datetime,
 ) -> bytes:
     """Return the bytes a posting's link covers, the same on every backend."""
-    fields: list[object] = [account_id, slot, minutes, _moment(recorded_at)]
-    fields += [
-        _moment(value) if isinstance(value, datetime) else _day(value)
-        for value in entry
-    ]
-    return json.dumps(fields, separators=(",", ":")).encode()
+    fields = (
+        account_id,
+        slot,
+        minutes,
+        _moment(recorded_at),
+        entry.book_id,
+        entry.kind,
+        entry.status,
+        entry.memo,
+        entry.created_by,
+        entry.approved_by,
+        entry.service_date.isoformat(),
+        _moment(entry.recorded_at),
+        _moment(entry.resolved_at),
+        _moment(entry.expires_at),
+        entry.idempotency_key,
+        entry.request_digest,
+        entry.reverses_id,
+    )
+    return _to_json(fields).encode()
+
+
+_to_json = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def append(previous: Link, content: bytes) -> Link:
@@ -104,10 +121,6 @@ def append(previous: Link, content: bytes) -> Link:
 def _moment(moment: datetime | None) -> str | None:
     stored = from_storage(moment)
     return None if stored is None else stored.isoformat(timespec="microseconds")
-
-
-def _day(value: object) -> object:
-    return value.isoformat() if isinstance(value, date) else value
 
 
 def chained_entry(row: Row[Any]) -> ChainedEntry:
@@ -127,8 +140,9 @@ _POSTING_COLUMNS = [
 
 
 def _content_of(row: Row[Any]) -> bytes:
+    """Return the content of a row of _LINKS or _RESOLVED_UNCHAINED."""
     return posting_content(
-        chained_entry(row),
+        ChainedEntry._make(row[-len(_ENTRY_COLUMNS) :]),
         account_id=row.account_id,
         slot=row.slot,
         minutes=row.minutes,

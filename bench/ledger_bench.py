@@ -31,6 +31,7 @@ from sqlalchemy import Connection, Engine, make_url, text
 from sqlalchemy.pool import NullPool
 
 import ledger
+from ledger.chain import chain_resolved_entries
 from timebank.database import upgrade_database
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -71,6 +72,12 @@ class Latency:
     p99_us: float
 
 
+@dataclass(frozen=True)
+class Verification:
+    postings: int
+    seconds: float
+
+
 def main() -> None:
     """Run every measurement and print the figures and the targets."""
     args = parse_arguments()
@@ -88,8 +95,8 @@ def main() -> None:
             measure_sqlite(sqlite_url, duration),
             *measure_postgres(postgres_url, duration),
         ]
-        latencies = measure_reads(postgres_url)
-    print_report(machine, throughputs, latencies)
+        latencies, verification = measure_reads(postgres_url)
+    print_report(machine, throughputs, latencies, verification)
 
 
 def parse_arguments() -> argparse.Namespace:
@@ -341,8 +348,12 @@ def run_pgbench(url: str, *options: str) -> str:
 # Reads.
 
 
-def measure_reads(url: str) -> list[Latency]:
-    """Time balance reads and history pages on a short and a long history."""
+def measure_reads(url: str) -> tuple[list[Latency], Verification]:
+    """Time balance reads and history pages on a short and a long history.
+
+    Then time find_violations over the whole database, the long history
+    included, which checks it.
+    """
     engine = ledger.create_engine(url)
     try:
         short_id, long_id = open_history_accounts(engine)
@@ -354,10 +365,24 @@ def measure_reads(url: str) -> list[Latency]:
             (LONG_HISTORY, long_id),
         ):
             latencies.extend(page_latencies(engine, account_id, postings))
+        verification = time_verification(engine)
     finally:
         engine.dispose()
-    check_books(url)
-    return latencies
+    return latencies, verification
+
+
+def time_verification(engine: Engine) -> Verification:
+    """Time find_violations, and stop if it names any."""
+    with engine.connect() as conn:
+        postings = conn.scalar(text("SELECT count(*) FROM ledger_postings"))
+        started = time.perf_counter()
+        violations = ledger.find_violations(conn)
+        seconds = time.perf_counter() - started
+        conn.rollback()
+    if violations:
+        raise SystemExit("The benchmark broke the books:\n" + "\n".join(violations))
+    print(f"find_violations over {postings:,} postings: {seconds:.1f} s", flush=True)
+    return Verification(postings, seconds)
 
 
 def open_history_accounts(engine: Engine) -> tuple[int, int]:
@@ -378,6 +403,13 @@ def open_history_accounts(engine: Engine) -> tuple[int, int]:
     print(
         f"wrote {SHORT_HISTORY + LONG_HISTORY:,} earns in "
         f"{time.perf_counter() - started:.0f} s",
+        flush=True,
+    )
+    # The earns bypassed the ledger, so their postings join the chains here.
+    started = time.perf_counter()
+    chained = ledger.run_in_transaction(engine, chain_resolved_entries)
+    print(
+        f"chained their {chained:,} postings in {time.perf_counter() - started:.0f} s",
         flush=True,
     )
     return accounts
@@ -507,7 +539,10 @@ def latency(read: str, postings: int, samples_ns: list[int]) -> Latency:
 
 
 def print_report(
-    machine: str, throughputs: list[Throughput], latencies: list[Latency]
+    machine: str,
+    throughputs: list[Throughput],
+    latencies: list[Latency],
+    verification: Verification,
 ) -> None:
     """Print the figures as two tables, then each target with pass or FAIL."""
     print()
@@ -538,6 +573,11 @@ def print_report(
         print(
             f"{read.read:<22}{read.postings:>11,}{read.p50_us:>9.0f}{read.p99_us:>9.0f}"
         )
+    print()
+    print(
+        f"find_violations on PostgreSQL over {verification.postings:,} postings "
+        f"({LONG_HISTORY:,} in one account): {verification.seconds:.1f} s"
+    )
     print()
     print("Targets")
     for target, figure, passed in targets(throughputs, latencies):

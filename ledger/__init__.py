@@ -13,6 +13,9 @@ Design in brief (DESIGN.md holds the whole of it):
 - Earned credits come from the issuance account, whose balance is minus the
   credits in circulation. Its totals are split over slots so that concurrent
   earns do not queue on one row.
+- As an entry is resolved, each of its postings becomes the next link of its
+  account's hash chain (one chain per slot of a split account), so that
+  find_violations names any row of the books changed behind the ledger's back.
 
 Every function takes a SQLAlchemy Connection inside the caller's transaction
 and never commits; run_in_transaction is the unit of work that does, retrying

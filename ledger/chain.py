@@ -22,7 +22,6 @@ such a rewrite.
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
@@ -193,10 +192,29 @@ def verify_chains(conn: Connection) -> list[str]:
         f"5: posting {posting} of {status} entry {entry} is in no chain"
         for posting, entry, status in conn.execute(_UNCHAINED)
     ]
+    # Each link is checked against the one stored before it, so that one
+    # changed row is named once, not again at every link after it.
     ends: dict[tuple[int, int], Link] = {}
-    rows = conn.execute(_LINKS, execution_options={"yield_per": BATCH_ROWS})
-    for key, links in _by_chain(rows):
-        ends[key] = _check_chain(key, links, violations)
+    for row in conn.execute(_LINKS, execution_options={"yield_per": BATCH_ROWS}):
+        key = (row.account_id, row.slot)
+        previous = ends.get(key, EMPTY)
+        where = f"posting {row.id} of entry {row.transaction_id}"
+        if row.chain_seq <= previous.seq:
+            violations.append(
+                f"5: {where} repeats link {row.chain_seq} of {_chain_name(key)}"
+            )
+            continue
+        if row.chain_seq > previous.seq + 1:
+            missing = f"{previous.seq + 1}" + (
+                f" to {row.chain_seq - 1}" if row.chain_seq > previous.seq + 2 else ""
+            )
+            violations.append(f"5: link {missing} of {_chain_name(key)} is missing")
+        elif append(previous, _content_of(row)).hash != row.chain_hash:
+            violations.append(
+                f"5: {where} does not match link {row.chain_seq} of "
+                f"{_chain_name(key)}: the posting or its entry was changed"
+            )
+        ends[key] = Link(row.chain_seq, row.chain_hash)
     for key, head in sorted(heads.items()):
         end = ends.get(key, EMPTY)
         if end != head:
@@ -208,47 +226,6 @@ def verify_chains(conn: Connection) -> list[str]:
                 f"last link {end.seq}"
             )
     return violations
-
-
-def _by_chain(
-    rows: Iterable[Row[Any]],
-) -> Iterator[tuple[tuple[int, int], list[Row[Any]]]]:
-    key: tuple[int, int] | None = None
-    links: list[Row[Any]] = []
-    for row in rows:
-        row_key = (row.account_id, row.slot)
-        if row_key != key:
-            if key is not None:
-                yield key, links
-            key, links = row_key, []
-        links.append(row)
-    if key is not None:
-        yield key, links
-
-
-def _check_chain(
-    key: tuple[int, int], links: list[Row[Any]], violations: list[str]
-) -> Link:
-    """Check each link against the one stored before it; return the last."""
-    name = _chain_name(key)
-    previous = EMPTY
-    for row in links:
-        where = f"posting {row.id} of entry {row.transaction_id}"
-        if row.chain_seq <= previous.seq:
-            violations.append(f"5: {where} repeats link {row.chain_seq} of {name}")
-            continue
-        if row.chain_seq > previous.seq + 1:
-            missing = f"{previous.seq + 1}" + (
-                f" to {row.chain_seq - 1}" if row.chain_seq > previous.seq + 2 else ""
-            )
-            violations.append(f"5: link {missing} of {name} is missing")
-        elif append(previous, _content_of(row)).hash != row.chain_hash:
-            violations.append(
-                f"5: {where} does not match link {row.chain_seq} of {name}: "
-                "the posting or its entry was changed"
-            )
-        previous = Link(row.chain_seq, row.chain_hash)
-    return previous
 
 
 def _chain_name(key: tuple[int, int]) -> str:

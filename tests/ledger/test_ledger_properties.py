@@ -6,7 +6,8 @@ floors, and repeats requests under idempotency keys, with amounts that are
 sometimes invalid. For each operation the model says whether the ledger accepts
 it or which rule refuses it; a refused operation must leave every ledger row as
 it was (the one-writer half of DESIGN.md's invariant 7). After every step the
-books must match the model and hold invariants 1-6 and 8.
+books must match the model and hold invariants 1-6 and 8, the hash chains of
+every account included (under 5).
 
 Each example starts from an empty database, on SQLite and on PostgreSQL. The
 environment variable HYPOTHESIS_PROFILE chooses how hard to look: "ci" (the

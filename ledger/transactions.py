@@ -21,7 +21,7 @@ the entry.
 Chains (chain.py): as an entry is resolved, the same guarded UPDATE appends
 each posting to its account's (or slot's) chain, on condition that the chain is
 still as long as when it was read. A writer that finds it moved locks the row,
-reads the new head and appends after it: one more round trip, only then.
+reads the new head and appends after it: two more round trips, only then.
 """
 
 import hashlib

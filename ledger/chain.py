@@ -83,11 +83,13 @@ def posting_content(
     recorded_at: datetime,
 ) -> bytes:
     """Return the bytes a posting's link covers, the same on every backend."""
+    # Most postings share one instant for all three times: format it once.
+    recorded = _moment(entry.recorded_at)
     fields = (
         account_id,
         slot,
         minutes,
-        _moment(recorded_at),
+        recorded if recorded_at == entry.recorded_at else _moment(recorded_at),
         entry.book_id,
         entry.kind,
         entry.status,
@@ -95,8 +97,10 @@ def posting_content(
         entry.created_by,
         entry.approved_by,
         entry.service_date.isoformat(),
-        _moment(entry.recorded_at),
-        _moment(entry.resolved_at),
+        recorded,
+        recorded
+        if entry.resolved_at == entry.recorded_at
+        else _moment(entry.resolved_at),
         _moment(entry.expires_at),
         entry.idempotency_key,
         entry.request_digest,

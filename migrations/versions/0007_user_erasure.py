@@ -1,7 +1,7 @@
 """Mark a user whose personal details were erased on their request.
 
 Revision ID: 0007_user_erasure
-Revises: 0004_api_tokens
+Revises: 0006_ledger_chain
 Create Date: 2026-11-23
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007_user_erasure"
-down_revision: str | None = "0004_api_tokens"
+down_revision: str | None = "0006_ledger_chain"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

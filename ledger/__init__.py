@@ -36,7 +36,7 @@ from .accounts import (
 )
 from .database import create_engine, run_in_transaction
 from .errors import LedgerError
-from .history import Entry, Page, list_entries
+from .history import Entry, Page, list_entries, posted_balance, posted_entries
 from .invariants import find_violations
 from .transactions import (
     Posting,
@@ -69,6 +69,8 @@ __all__ = [
     "open_account",
     "open_book",
     "post_pending",
+    "posted_balance",
+    "posted_entries",
     "record_transaction",
     "reverse_transaction",
     "run_in_transaction",

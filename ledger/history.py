@@ -1,16 +1,20 @@
-"""An account's entries, newest first, a page at a time.
+"""An account's entries: newest first a page at a time, or posted as of a moment.
 
 Pages are cut by a keyset cursor (the last entry's recorded time and posting
 id), so a page deep in a long history costs what the first one does: one scan
-of the (account, recorded time, id) index.
+of the (account, recorded time, id) index. A statement reads instead every
+entry that was posted before a moment, in order of service date, and the
+balance such entries add up to before a day.
 """
 
 import base64
 import binascii
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Connection, and_, or_, select
+from sqlalchemy import Connection, Select, and_, func, or_, select
 
 from .clock import from_storage, to_utc
 from .errors import InvalidRequest
@@ -70,20 +74,7 @@ def list_entries(
                 f"A service date is a calendar date, not the time {bound.isoformat()}."
             )
     query = (
-        select(
-            postings.c.id,
-            postings.c.transaction_id,
-            transactions.c.kind,
-            transactions.c.status,
-            transactions.c.memo,
-            postings.c.minutes,
-            transactions.c.service_date,
-            postings.c.recorded_at,
-            transactions.c.reverses_id,
-            transactions.c.reversed_by_id,
-        )
-        .join(transactions, transactions.c.id == postings.c.transaction_id)
-        .where(postings.c.account_id == account_id)
+        _entries_of(account_id)
         .order_by(postings.c.recorded_at.desc(), postings.c.id.desc())
         .limit(limit + 1)
     )
@@ -107,26 +98,99 @@ def list_entries(
             )
         )
     rows = conn.execute(query).all()
-    entries = [
-        Entry(
-            posting_id=row.id,
-            transaction_id=row.transaction_id,
-            kind=row.kind,
-            status=row.status,
-            memo=row.memo,
-            minutes=row.minutes,
-            service_date=row.service_date,
-            recorded_at=from_storage(row.recorded_at),  # type: ignore[arg-type]
-            reverses_id=row.reverses_id,
-            reversed_by_id=row.reversed_by_id,
-        )
-        for row in rows[:limit]
-    ]
+    entries = [_entry(row) for row in rows[:limit]]
     next_cursor = None
     if len(rows) > limit:
         last = entries[-1]
         next_cursor = encode_cursor(last.recorded_at, last.posting_id)
     return Page(entries, next_cursor)
+
+
+def posted_entries(
+    conn: Connection,
+    account_id: int,
+    *,
+    service_from: date,
+    service_before: date,
+    posted_before: datetime,
+    batch_size: int = 1000,
+) -> Iterator[Entry]:
+    """Yield the entries of an account posted before a moment, oldest service first.
+
+    service_from <= service date < service_before. An entry counts once it is
+    posted (pending ones may be posted later, with their first recorded time),
+    so what this yields for a moment past never changes: the books are
+    append-only. Ties on a day are in order of recorded time. Rows are
+    fetched batch_size at a time, so a long history is never all in memory.
+    """
+    query = (
+        _entries_of(account_id)
+        .where(
+            transactions.c.status == "posted",
+            transactions.c.resolved_at < to_utc(posted_before),
+            transactions.c.service_date >= service_from,
+            transactions.c.service_date < service_before,
+        )
+        .order_by(transactions.c.service_date, postings.c.recorded_at, postings.c.id)
+        .execution_options(yield_per=batch_size)
+    )
+    for row in conn.execute(query):
+        yield _entry(row)
+
+
+def posted_balance(
+    conn: Connection,
+    account_id: int,
+    *,
+    service_before: date,
+    posted_before: datetime,
+) -> int:
+    """Return the balance of the entries served before a day, posted before a moment."""
+    total = conn.execute(
+        select(func.coalesce(func.sum(postings.c.minutes), 0))
+        .join(transactions, transactions.c.id == postings.c.transaction_id)
+        .where(
+            postings.c.account_id == account_id,
+            transactions.c.status == "posted",
+            transactions.c.resolved_at < to_utc(posted_before),
+            transactions.c.service_date < service_before,
+        )
+    ).scalar_one()
+    return int(total)
+
+
+def _entries_of(account_id: int) -> Select[tuple[object, ...]]:
+    return (
+        select(
+            postings.c.id,
+            postings.c.transaction_id,
+            transactions.c.kind,
+            transactions.c.status,
+            transactions.c.memo,
+            postings.c.minutes,
+            transactions.c.service_date,
+            postings.c.recorded_at,
+            transactions.c.reverses_id,
+            transactions.c.reversed_by_id,
+        )
+        .join(transactions, transactions.c.id == postings.c.transaction_id)
+        .where(postings.c.account_id == account_id)
+    )
+
+
+def _entry(row: Any) -> Entry:
+    return Entry(
+        posting_id=row.id,
+        transaction_id=row.transaction_id,
+        kind=row.kind,
+        status=row.status,
+        memo=row.memo,
+        minutes=row.minutes,
+        service_date=row.service_date,
+        recorded_at=from_storage(row.recorded_at),  # type: ignore[arg-type]
+        reverses_id=row.reverses_id,
+        reversed_by_id=row.reversed_by_id,
+    )
 
 
 def encode_cursor(recorded_at: datetime, posting_id: int) -> str:

@@ -191,3 +191,19 @@ class AdminOfAnotherTimeBank(NotPermitted):
 
 class AlreadyErased(TimebankError):
     """A person's details are erased once; an erased person is changed no more."""
+
+
+class InvalidPeriod(TimebankError):
+    """A period runs forwards, ends today at the latest and spans at most ten years."""
+
+
+class UnknownStatement(NotFound):
+    """Every statement named was issued by this service."""
+
+
+class UnknownPrintRun(NotFound):
+    """Every print run named is one the reader may see, and its file is ready."""
+
+
+class UnknownFileFormat(TimebankError):
+    """Statements are printed as one of the formats offered."""

@@ -14,6 +14,7 @@ from timebank.idempotency.models import IdempotencyKey
 from timebank.organisations.models import Activity, Organisation, OrganisationAdmin
 from timebank.people.models import Membership, MembershipRole, User
 from timebank.spending.models import Spend
+from timebank.statements.models import IssuedStatement, PrintRun
 from timebank.tokens.models import ApiToken
 
 __all__ = [
@@ -24,10 +25,12 @@ __all__ = [
     "Gift",
     "HourLog",
     "IdempotencyKey",
+    "IssuedStatement",
     "Membership",
     "MembershipRole",
     "Organisation",
     "OrganisationAdmin",
+    "PrintRun",
     "Spend",
     "TimeBank",
     "User",

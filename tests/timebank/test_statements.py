@@ -1,0 +1,309 @@
+"""Member statements: their lines, balances and totals, their checksum, their files."""
+
+import csv
+import io
+import re
+from datetime import date
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import Engine, update
+
+from timebank.durations import format_minutes
+from timebank.errors import InvalidPeriod, NotPermitted, UnknownStatement
+from timebank.people.models import Membership, User
+from timebank.statements.csv_file import statement_csv
+from timebank.statements.models import IssuedStatement
+from timebank.statements.pdf import FIRST_PAGE_ROWS, pdf_text, statement_pdf
+from timebank.statements.periods import Period, check_period
+from timebank.statements.services import (
+    Statement,
+    Totals,
+    Verification,
+    issue_statement,
+    verify_statement,
+)
+
+from .factories import (
+    Riverside,
+    ana_gives_ben,
+    days_ago,
+    earn,
+    give_ana_one_entry_of_each_kind,
+    run,
+)
+
+
+def account_of(engine: Engine, member_id: int) -> int:
+    return run(engine, lambda s: s.get_one(Membership, member_id).account_id)
+
+
+def anas_statement(
+    engine: Engine,
+    place: Riverside,
+    first_day: date | None = None,
+    last_day: date | None = None,
+    *,
+    actor_name: str = "ana",
+) -> Statement:
+    account_id = account_of(engine, place.ana_id)
+    return run(
+        engine,
+        lambda s: issue_statement(
+            s,
+            actor=getattr(place, actor_name),
+            account_id=account_id,
+            first_day=days_ago(30) if first_day is None else first_day,
+            last_day=days_ago(0) if last_day is None else last_day,
+        ),
+    )
+
+
+def verify(engine: Engine, number: str, checksum: str) -> Verification:
+    return run(engine, lambda s: verify_statement(s, number=number, checksum=checksum))
+
+
+def test_statement_lists_every_entry_in_service_order_with_a_running_balance(
+    engine: Engine, riverside: Riverside
+) -> None:
+    books = give_ana_one_entry_of_each_kind(engine, riverside)
+
+    statement = anas_statement(engine, riverside)
+
+    assert [line.memo for line in statement.lines] == [
+        books.earned,
+        books.exchanges,
+        books.gifts,
+        books.spends,
+        books.reversals,
+    ]
+    assert [line.balance_minutes for line in statement.lines] == [
+        180,
+        120,
+        105,
+        45,
+        60,
+    ]
+    assert [line.counterparty for line in statement.lines][:3] == [
+        "Time bank (credits issued)",
+        "Ben",
+        "Ben",
+    ]
+    assert statement.opening_minutes == 0
+    assert statement.closing_minutes == 60
+    assert statement.totals == Totals(
+        earned_minutes=180,
+        spent_minutes=120,
+        gifted_minutes=15,
+        received_minutes=0,
+        other_minutes=15,
+    )
+    assert statement.holder == "Ana"
+    assert statement.number.startswith("ST-")
+
+
+def test_the_opening_balance_holds_what_was_served_before_the_period(
+    engine: Engine, riverside: Riverside
+) -> None:
+    give_ana_one_entry_of_each_kind(engine, riverside)
+
+    statement = anas_statement(engine, riverside, days_ago(12), days_ago(0))
+
+    # Earned 180 (20 days ago) and paid 60 for help (15 days ago) before it.
+    assert statement.opening_minutes == 120
+    assert [line.minutes for line in statement.lines] == [-15, -60, 15]
+    assert statement.closing_minutes == 60
+
+
+def test_monthly_figures_cover_each_month_of_the_period(
+    engine: Engine, riverside: Riverside
+) -> None:
+    give_ana_one_entry_of_each_kind(engine, riverside)
+    first_day = date(days_ago(40).year, days_ago(40).month, 1)
+
+    statement = anas_statement(engine, riverside, first_day, days_ago(0))
+
+    assert statement.months[0].first_day == first_day
+    assert statement.months[-1].first_day == days_ago(0).replace(day=1)
+    assert sum(month.earned_minutes for month in statement.months) == 180
+    assert sum(month.spent_minutes for month in statement.months) == 120
+
+
+def test_an_issued_statement_verifies_against_the_books(
+    engine: Engine, riverside: Riverside
+) -> None:
+    give_ana_one_entry_of_each_kind(engine, riverside)
+    statement = anas_statement(engine, riverside)
+
+    found = verify(engine, statement.number, statement.checksum)
+    short = verify(engine, statement.number.lower(), statement.checksum[:16].upper())
+
+    assert found.genuine and short.genuine
+    assert found.period == statement.period
+
+
+def test_an_entry_back_dated_into_an_issued_period_leaves_the_statement_checkable(
+    engine: Engine, riverside: Riverside
+) -> None:
+    earn(engine, riverside, riverside.ana, 120)
+    statement = anas_statement(engine, riverside)
+
+    ana_gives_ben(engine, riverside, "Late thanks", days_ago(3))
+    again = anas_statement(engine, riverside)
+
+    assert verify(engine, statement.number, statement.checksum).genuine
+    assert statement.closing_minutes == 120
+    assert again.closing_minutes == 105
+    assert again.checksum != statement.checksum
+
+
+def test_a_changed_copy_or_changed_books_do_not_verify(
+    engine: Engine, riverside: Riverside
+) -> None:
+    earn(engine, riverside, riverside.ana, 120)
+    statement = anas_statement(engine, riverside)
+    wrong = "0" * 64 if statement.checksum[0] != "0" else "1" * 64
+
+    copy = verify(engine, statement.number, wrong)
+    too_short = verify(engine, statement.number, statement.checksum[:8])
+    run(
+        engine,
+        lambda s: s.execute(
+            update(IssuedStatement)
+            .where(IssuedStatement.checksum == statement.checksum)
+            .values(first_day=days_ago(60))
+        ),
+    )
+    books = verify(engine, statement.number, statement.checksum)
+
+    assert (copy.copy_matches, copy.books_agree) == (False, True)
+    assert not too_short.genuine
+    assert (books.copy_matches, books.books_agree) == (True, False)
+
+
+@pytest.mark.parametrize("number", ["ST-99999999", "nonsense", "ST-", "ST-" + "9" * 30])
+def test_an_unknown_statement_number_is_refused(
+    engine: Engine, riverside: Riverside, number: str
+) -> None:
+    with pytest.raises(UnknownStatement):
+        verify(engine, number, "0" * 64)
+
+
+def test_only_who_may_see_the_account_gets_its_statement(
+    engine: Engine, riverside: Riverside
+) -> None:
+    with pytest.raises(NotPermitted):
+        anas_statement(engine, riverside, actor_name="ben")
+    assert anas_statement(engine, riverside, actor_name="broker").holder == "Ana"
+
+
+@pytest.mark.parametrize(
+    ("first_day", "last_day", "message"),
+    [
+        (days_ago(1), days_ago(2), "on or after the first day"),
+        (days_ago(1), days_ago(-1), "today .* at the latest"),
+        (days_ago(3653), days_ago(0), "at most ten years"),
+        (date(1, 1, 1), days_ago(0), "at most ten years"),
+    ],
+)
+def test_a_bad_period_is_refused_with_a_clear_message(
+    engine: Engine, riverside: Riverside, first_day: date, last_day: date, message: str
+) -> None:
+    before = run(engine, lambda s: s.query(IssuedStatement).count())
+    with pytest.raises(InvalidPeriod, match=message):
+        anas_statement(engine, riverside, first_day, last_day)
+    assert run(engine, lambda s: s.query(IssuedStatement).count()) == before
+
+
+def test_a_period_of_exactly_ten_years_is_accepted() -> None:
+    period = check_period(days_ago(3652), days_ago(0), today=days_ago(0))
+
+    assert period == Period(days_ago(3652), days_ago(0))
+    assert period.day_after == days_ago(-1)
+
+
+def pdf_text_of(document: bytes) -> list[str]:
+    return [page.extract_text() for page in PdfReader(io.BytesIO(document)).pages]
+
+
+def test_the_pdf_shows_the_balances_totals_and_every_line(
+    engine: Engine, riverside: Riverside
+) -> None:
+    give_ana_one_entry_of_each_kind(engine, riverside)
+    statement = anas_statement(engine, riverside)
+
+    (page,) = pdf_text_of(statement_pdf(statement))
+
+    assert re.search(r"Opening balance\s*0 min", page)
+    assert re.search(r"Closing balance\s*1 h", page)
+    assert re.search(r"Earned\s*3 h", page)
+    assert re.search(r"Spent\s*-2 h", page)
+    assert re.search(r"Gifted\s*-15 min", page)
+    assert statement.checksum[:32] in page
+    assert "Page 1 of 1" in page
+    for line in statement.lines:
+        row = re.search(rf"^{line.transaction_id} {line.service_date}.*$", page, re.M)
+        assert row is not None, line
+        assert row.group(0).endswith(pdf_text(format_minutes(line.balance_minutes)))
+
+
+def test_a_long_statement_numbers_its_pages_and_keeps_every_line(
+    engine: Engine, riverside: Riverside
+) -> None:
+    for _ in range(FIRST_PAGE_ROWS + 5):
+        earn(engine, riverside, riverside.ana, 15)
+    statement = anas_statement(engine, riverside)
+
+    pages = pdf_text_of(statement_pdf(statement))
+
+    assert len(pages) == 2
+    assert "Page 1 of 2" in pages[0] and "Page 2 of 2" in pages[1]
+    ids = re.findall(r"^(\d+) \d{4}-\d\d-\d\d", "\n".join(pages), re.M)
+    assert [int(i) for i in ids] == [line.transaction_id for line in statement.lines]
+    assert pages[1].rstrip().count("\n") > 5
+
+
+def test_the_csv_has_the_same_lines_between_opening_and_closing(
+    engine: Engine, riverside: Riverside
+) -> None:
+    give_ana_one_entry_of_each_kind(engine, riverside)
+    statement = anas_statement(engine, riverside, days_ago(12), days_ago(0))
+
+    rows = list(csv.DictReader(io.StringIO(statement_csv(statement))))
+
+    assert rows[0]["kind"] == "opening balance"
+    assert rows[0]["balance_minutes"] == "120"
+    assert rows[-1]["kind"] == "closing balance"
+    assert rows[-1]["balance_minutes"] == "60"
+    lines = rows[1:-1]
+    assert [int(row["entry"]) for row in lines] == [
+        line.transaction_id for line in statement.lines
+    ]
+    assert sum(int(r["minutes_in"]) - int(r["minutes_out"]) for r in lines) == -60
+
+
+def test_the_csv_keeps_a_description_from_being_read_as_a_formula(
+    engine: Engine, riverside: Riverside
+) -> None:
+    earn(engine, riverside, riverside.ana, 120)
+    ana_gives_ben(engine, riverside, "=HYPERLINK(1)", days_ago(1))
+
+    text = statement_csv(anas_statement(engine, riverside))
+
+    assert "'=HYPERLINK(1)" in text
+
+
+def test_a_statement_still_verifies_once_a_name_in_it_has_changed(
+    engine: Engine, riverside: Riverside
+) -> None:
+    earn(engine, riverside, riverside.ana, 120)
+    ana_gives_ben(engine, riverside, "Thanks", days_ago(1))
+    statement = anas_statement(engine, riverside)
+    run(
+        engine,
+        lambda s: s.execute(
+            update(User).where(User.id == riverside.ben.id).values(name="Erased")
+        ),
+    )
+
+    assert verify(engine, statement.number, statement.checksum).genuine

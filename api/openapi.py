@@ -196,12 +196,18 @@ def _describe(operation: Operation) -> dict[str, Any]:
             }
         )
     success: dict[str, Any] = {"description": HTTPStatus(operation.status).phrase}
-    if operation.response is None:
+    if operation.produces:
+        success["content"] = {
+            media_type: {"schema": {"type": "string", "format": "binary"}}
+            for media_type in operation.produces
+        }
+    elif operation.response is None:
         success = {"description": "Done: there is nothing to say."}
     else:
         success["content"] = {"application/json": {"schema": operation.response}}
+    answers_nothing = operation.response is None and not operation.produces
     responses: dict[str, Any] = {
-        str(204 if operation.response is None else operation.status): success
+        str(204 if answers_nothing else operation.status): success
     }
     for status, meaning in problems(operation).items():
         responses[str(status)] = {

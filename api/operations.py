@@ -46,6 +46,8 @@ class Operation:
     public: bool
     idempotent: bool
     rate_limit: str | None = None
+    # The media types of a file the handler answers with, instead of JSON.
+    produces: tuple[str, ...] = ()
 
 
 OPERATIONS: list[Operation] = []
@@ -62,12 +64,15 @@ def operation(
     public: bool = False,
     idempotent: bool = False,
     rate_limit: str | None = None,
+    produces: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a handler for method and rule under /api/v1.
 
     The handler takes the rule's arguments, ``user`` (unless public),
     ``body`` and ``query`` (when their schemas are given), and returns what
     the response schema dumps; with no response schema, the answer is 204.
+    A handler that produces files (of the media types named) returns the
+    Response itself.
     """
 
     def register(handler: Callable[..., Any]) -> Callable[..., Any]:
@@ -81,6 +86,9 @@ def operation(
             if query is not None:
                 arguments["query"] = _load(query, request.args.to_dict())
             result = handler(**arguments)
+            if produces:
+                assert isinstance(result, Response)
+                return result
             if response is None:
                 return Response(status=204)
             return jsonify(response.dump(result)), status
@@ -103,6 +111,7 @@ def operation(
                 public=public,
                 idempotent=idempotent,
                 rate_limit=rate_limit,
+                produces=produces,
             )
         )
         return handler

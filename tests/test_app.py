@@ -124,12 +124,16 @@ def test_the_environment_names_the_database_secret_key_and_rate_limit_store(
     monkeypatch.setenv("SECRET_KEY", "not the dev key")
     monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379")
     monkeypatch.setenv("TIMEBANK_ENV", "production")
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/1")
+    monkeypatch.setenv("TIMEBANK_STATEMENTS_FOLDER", "/var/lib/timebank/statements")
     settings = from_environment(str(tmp_path))
     assert settings == {
         "DATABASE_URL": "postgresql://timebank@db.internal/timebank",
         "SECRET_KEY": "not the dev key",
         "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
         "TIMEBANK_ENV": "production",
+        "REDIS_URL": "redis://127.0.0.1:6379/1",
+        "STATEMENTS_FOLDER": "/var/lib/timebank/statements",
     }
 
 
@@ -178,3 +182,13 @@ def test_an_unknown_environment_name_is_refused_rather_than_taken_for_developmen
     monkeypatch.setenv("TIMEBANK_ENV", "prod")
     with pytest.raises(InsecureSettings, match="TIMEBANK_ENV is 'prod'"):
         create_app({"DATABASE_URL": sqlite_url})
+
+
+def test_without_redis_statements_print_in_process_into_the_instance_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.delenv("TIMEBANK_STATEMENTS_FOLDER", raising=False)
+    settings = from_environment(str(tmp_path))
+    assert settings["REDIS_URL"] == ""
+    assert settings["STATEMENTS_FOLDER"] == str(tmp_path / "statements")

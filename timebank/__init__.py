@@ -33,6 +33,8 @@ from .people import views as people
 from .reports import views as reports
 from .reversals import views as reversals
 from .spending import views as spending
+from .statements import commands as statement_commands
+from .statements import views as statements
 from .tokens import views as tokens
 from .verification import views as verification
 
@@ -64,6 +66,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     database.init_app(app)
     commands.init_app(app)
     backups.init_app(app)
+    statement_commands.init_app(app)
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
@@ -90,6 +93,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         verification,
         exports,
         reports,
+        statements,
     ):
         app.register_blueprint(feature.bp)
     api.init_app(app)

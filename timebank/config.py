@@ -54,6 +54,10 @@ def from_environment(instance_path: str) -> dict[str, str]:
         or default_database_url(instance_path),
         "SECRET_KEY": os.environ.get("SECRET_KEY") or DEV_SECRET_KEY,
         "TIMEBANK_ENV": os.environ.get("TIMEBANK_ENV") or DEVELOPMENT,
+        # Bulk statements run on RQ when a Redis is named, else in-process.
+        "REDIS_URL": os.environ.get("REDIS_URL", ""),
+        "STATEMENTS_FOLDER": os.environ.get("TIMEBANK_STATEMENTS_FOLDER")
+        or str(Path(instance_path) / "statements"),
     }
 
 

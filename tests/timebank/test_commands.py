@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,9 +22,11 @@ from timebank.database import EXTENSION, dispose_engine
 from timebank.hour_logs.models import HourLog
 from timebank.people.models import Membership, Role, User
 from timebank.people.services import authenticate, find_user_by_email
+from timebank.statements.services import issue_statement
 
 from .factories import (
     Riverside,
+    days_ago,
     earn,
     give_ana_one_entry_of_each_kind,
     make_user,
@@ -452,3 +455,81 @@ def test_export_beancount_of_no_such_time_bank_writes_no_file(
         "There is no time bank 'nowhere'.",
     )
     assert list(tmp_path.glob("books.beancount*")) == []
+
+
+def test_print_statements_writes_every_members_statement_with_a_progress_bar(
+    app: Flask, place: Riverside, tmp_path: Path
+) -> None:
+    output = tmp_path / "riverside.zip"
+
+    result = invoke(
+        app,
+        "print-statements",
+        place.slug,
+        "--as",
+        place.broker.email,
+        "--from",
+        str(days_ago(30)),
+        "--to",
+        str(days_ago(0)),
+        "--format",
+        "zip",
+        "--output",
+        str(output),
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "Printed 4 statements" in result.output
+    with zipfile.ZipFile(output) as archive:
+        assert len(archive.namelist()) == 4
+
+
+def test_print_statements_refuses_a_member_and_a_bad_period(
+    app: Flask, app_engine: Engine, place: Riverside, tmp_path: Path
+) -> None:
+    common = ["print-statements", place.slug, "--output", str(tmp_path / "out.pdf")]
+    days = ["--from", str(days_ago(1)), "--to", str(days_ago(0))]
+
+    assert_refused(
+        app, app_engine, [*common, "--as", place.ana.email, *days], "Only a broker"
+    )
+    assert_refused(
+        app,
+        app_engine,
+        [
+            *common,
+            "--as",
+            place.broker.email,
+            "--from",
+            str(days_ago(0)),
+            "--to",
+            str(days_ago(1)),
+        ],
+        "The last day must be on or after the first day.",
+    )
+
+
+def test_verify_statement_tells_a_genuine_statement_from_a_changed_one(
+    app: Flask, app_engine: Engine, place: Riverside
+) -> None:
+    account_id = run(
+        app_engine, lambda s: s.get_one(Membership, place.ana_id).account_id
+    )
+    statement = run(
+        app_engine,
+        lambda s: issue_statement(
+            s,
+            actor=place.ana,
+            account_id=account_id,
+            first_day=days_ago(5),
+            last_day=days_ago(0),
+        ),
+    )
+
+    genuine = invoke(app, "verify-statement", statement.number, statement.checksum)
+    changed = invoke(app, "verify-statement", statement.number, "a" * 64)
+
+    assert genuine.exit_code == 0
+    assert "is genuine" in genuine.output
+    assert changed.exit_code == 1
+    assert "not the one" in changed.stderr

@@ -28,7 +28,7 @@ from datetime import UTC, date, datetime
 from itertools import islice
 from pathlib import Path
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 import ledger
@@ -52,7 +52,7 @@ from timebank.errors import (
 from timebank.hour_logs.models import HourLog
 from timebank.organisations.models import Organisation, OrganisationAdmin
 from timebank.organisations.services import open_organisation
-from timebank.people.models import Membership, User
+from timebank.people.models import Membership, MembershipRole, Role, User
 from timebank.people.services import STAFF, membership_of, require_role
 from timebank.unit_of_work import run_use_case
 
@@ -437,48 +437,69 @@ def open_printed_file(
     return run
 
 
-def may_print(session: Session, *, actor: User, time_bank_id: int) -> bool:
-    """Tell whether the actor may print statements in bulk here at all."""
-    viewer = membership_of(session, user=actor, time_bank_id=time_bank_id)
-    return viewer is not None and bool(
-        viewer.roles & set(STAFF) or _administered(session, viewer)
-    )
+@dataclass(frozen=True)
+class PrintScope:
+    """Whose statements may be printed: a time bank's members, or a group's volunteers.
+
+    value names it on a form: "bank", or the organisation's id.
+    """
+
+    organisation_id: int | None
+    label: str
+
+    @property
+    def value(self) -> str:
+        return "bank" if self.organisation_id is None else str(self.organisation_id)
 
 
-def organisations_to_print(
+def print_scopes(
     session: Session, *, actor: User, time_bank_id: int
-) -> list[tuple[int, str]]:
-    """Return the organisations whose volunteers' statements the actor may print."""
+) -> list[PrintScope]:
+    """Return whose statements the actor may print in bulk in this time bank.
+
+    A broker or admin prints for every member, and for any organisation's
+    volunteers; an organisation's admin for that organisation's volunteers.
+    """
     viewer = membership_of(session, user=actor, time_bank_id=time_bank_id)
-    if viewer is None:
-        return []
+    staff = viewer is not None and bool(viewer.roles & set(STAFF))
     query = select(Organisation.id, Organisation.name).where(
         Organisation.time_bank_id == time_bank_id
     )
-    if not viewer.roles & set(STAFF):
+    if not staff:
         query = query.join(
             OrganisationAdmin, OrganisationAdmin.organisation_id == Organisation.id
-        ).where(OrganisationAdmin.membership_id == viewer.id)
-    return [(row.id, row.name) for row in session.execute(query.order_by("name"))]
-
-
-def _administered(session: Session, viewer: Membership) -> bool:
-    return (
-        session.scalar(
-            select(func.count()).where(OrganisationAdmin.membership_id == viewer.id)
+        ).where(OrganisationAdmin.membership_id == (viewer.id if viewer else None))
+    scopes = [
+        PrintScope(row.id, f"Volunteers of {row.name}")
+        for row in session.execute(query.order_by(Organisation.name))
+    ]
+    if staff:
+        bank = session.get_one(TimeBank, time_bank_id)
+        scopes.insert(0, PrintScope(None, f"Every member of {bank.name}"))
+    if not scopes:
+        raise NotPermitted(
+            "Only a broker or admin of this time bank, or an organisation's "
+            "admin, may print statements in bulk."
         )
-        or 0
-    ) > 0
+    return scopes
 
 
 def _accounts_to_print(
     session: Session, time_bank_id: int, organisation_id: int | None
 ) -> list[int]:
-    """Return the accounts of the members to print, in order of name."""
+    """Return the accounts of the members to print, in order of name.
+
+    Members are those with the member role: a broker or admin alone has no
+    credits of their own.
+    """
     query = (
         select(Membership.account_id)
         .join(User, User.id == Membership.user_id)
-        .where(Membership.time_bank_id == time_bank_id)
+        .join(MembershipRole, MembershipRole.membership_id == Membership.id)
+        .where(
+            Membership.time_bank_id == time_bank_id,
+            MembershipRole.role == Role.MEMBER.value,
+        )
         .order_by(User.name, Membership.id)
     )
     if organisation_id is not None:
@@ -494,16 +515,20 @@ def print_run(
     engine: Engine,
     *,
     run_id: int,
-    path: Path,
+    path_for: Callable[[PrintRun], Path],
     on_progress: Callable[[int, int], None] | None = None,
 ) -> PrintRun:
-    """Print a run's statements into path: one PDF, or one ZIP of a PDF each.
+    """Print a queued run's statements: one PDF, or one ZIP of a PDF each.
 
     Each statement is issued in a unit of work of its own, which also counts
-    it done, so that a page watching the run sees it move. A run that fails
-    is marked failed with the reason, and the error is raised again.
+    it done, so that a page watching the run sees it move. A run already
+    started (a job delivered twice) is left alone. A run that fails is marked
+    failed with the reason, and the error is raised again.
     """
     run, account_ids = run_use_case(lambda s: _start(s, run_id), engine=engine)
+    if account_ids is None:
+        return run
+    path = path_for(run)
     try:
         with _statement_file(path, run.file_format) as write:
             for done, account_id in enumerate(account_ids, start=1):
@@ -519,10 +544,12 @@ def print_run(
     )
 
 
-def _start(session: Session, run_id: int) -> tuple[PrintRun, list[int]]:
+def _start(session: Session, run_id: int) -> tuple[PrintRun, list[int] | None]:
     run = session.get(PrintRun, run_id)
     if run is None:
         raise UnknownPrintRun(f"There is no print run {run_id}.")
+    if run.status != "queued":
+        return run, None
     account_ids = _accounts_to_print(session, run.time_bank_id, run.organisation_id)
     run.status = "running"
     run.statement_count = len(account_ids)

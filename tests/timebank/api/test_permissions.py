@@ -45,6 +45,7 @@ MATRIX: dict[tuple[str, str], str] = {
     ("DELETE", "/api/v1/tokens/<id:token_id>"): "401 204 404 404 404 404 404",
     ("GET", "/api/v1/accounts/<id:account_id>"): "401 200 403 200 403 200 404",
     ("GET", "/api/v1/accounts/<id:account_id>/entries"): "401 200 403 200 403 200 404",
+    ("GET", "/api/v1/accounts/<id:account_id>/statement"): "401 200 403 200 403 200 404",
     ("GET", "/api/v1/docs"): "200 200 200 200 200 200 200",
     ("GET", "/api/v1/hour-logs"): "401 200 200 200 200 200 200",
     ("GET", "/api/v1/me"): "401 200 200 200 200 200 200",
@@ -144,9 +145,22 @@ def body_of(rule: str, scene: Scene) -> dict[str, object]:
     return {}
 
 
-def status_of(client: ApiClient, method: str, url: str, body: dict[str, object]) -> int:
+def query_of(rule: str) -> dict[str, str]:
+    """Return a valid query string for a call that needs one."""
+    if rule.endswith("/statement"):
+        return {"from": days_ago(30).isoformat(), "to": days_ago(0).isoformat()}
+    return {}
+
+
+def status_of(
+    client: ApiClient,
+    method: str,
+    url: str,
+    body: dict[str, object],
+    query: dict[str, str],
+) -> int:
     if method == "GET":
-        return client.get(url).status_code
+        return client.get(url, **query).status_code
     if method == "DELETE":
         return client.delete(url).status_code
     key = {"Idempotency-Key": f"permissions-{secrets.token_hex(8)}"}
@@ -168,7 +182,7 @@ def test_each_caller_gets_the_status_the_matrix_gives(
         )
     body = body_of(rule, scene)
     found = {
-        caller: status_of(scene.clients[caller], method, url, body)
+        caller: status_of(scene.clients[caller], method, url, body, query_of(rule))
         for caller in CALLERS
     }
     expected = [int(status) for status in MATRIX[method, rule].split()]

@@ -11,6 +11,7 @@ must be in the matrix; the API's have a matrix of their own.
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from flask import Flask, url_for
@@ -22,7 +23,9 @@ from timebank.people.models import User
 from timebank.tokens.services import create_token
 
 from ..factories import Riverside, earn, open_riverside, run
+from ..test_statements import account_of
 from .conftest import PASSWORD, TOKEN, Browser
+from .test_statements import print_whole_bank
 
 VIEWERS = ("anonymous", "ana", "ben", "broker", "charity_admin", "admin", "outsider")
 
@@ -91,6 +94,12 @@ MATRIX: dict[tuple[str, str], str] = {
     ("GET", "~/organisations/<id:organisation_id>/statement"):  "302 403 403 200 200 403 404",
     ("GET", "~/organisations/<id:organisation_id>/statement.pdf"): "302 403 403 200 200 403 404",
     ("GET", "~/organisations/<id:organisation_id>/statement.csv"): "302 403 403 200 200 403 404",
+    ("GET", "~/accounts/<id:account_id>/statement"):            "302 200 403 200 403 200 404",
+    ("GET", "/statements/verify"):                              "200 200 200 200 200 200 200",
+    ("GET", "~/statements/print"):                              "302 403 403 200 200 200 404",
+    ("POST", "~/statements/print"):                             "302 403 403 422 422 422 404",
+    ("GET", "~/statements/print/<id:run_id>"):                  "302 403 403 200 403 200 404",
+    ("GET", "~/statements/print/<id:run_id>/file"):             "302 403 403 200 403 200 404",
 }
 # fmt: on
 
@@ -126,6 +135,7 @@ def scene(
     riverside: Riverside,
     app: Flask,
     browser_for: Callable[[User], Browser],
+    tmp_path: Path,
 ) -> Scene:
     users = {
         "ana": riverside.ana,
@@ -136,6 +146,7 @@ def scene(
         "outsider": open_riverside(engine).broker,
     }
     log = earn(engine, riverside, riverside.ana, 60)
+    printed = print_whole_bank(engine, riverside, app, tmp_path)
     token, _ = run(
         engine,
         lambda s: create_token(s, email=riverside.ana.email, password=PASSWORD),
@@ -150,6 +161,8 @@ def scene(
             "organisation_id": riverside.charity.id,
             "transaction_id": log.transaction_id,
             "token_id": token.id,
+            "account_id": account_of(engine, riverside.ana_id),
+            "run_id": printed.id,
         },
     )
 

@@ -1,0 +1,57 @@
+"""Running a print run in the background: on RQ when Redis is named, else in-process.
+
+With REDIS_URL set, the job goes on the "statements" queue of that Redis,
+for a worker started with ``rq worker --url $REDIS_URL statements`` beside
+the app. Without it (the embedded default), a thread of the web process
+prints it. Either way the job opens its own engine on DATABASE_URL and
+writes into STATEMENTS_FOLDER, and the run's row says how far it has gone.
+"""
+
+import threading
+from pathlib import Path
+
+from flask import current_app
+from redis import Redis
+from rq import Queue
+
+from ledger.database import create_engine
+
+from .models import PrintRun
+from .services import print_run
+
+QUEUE = "statements"
+# A run of thousands of statements takes minutes; RQ's default is three.
+JOB_TIMEOUT_SECONDS = 60 * 60
+
+
+def printed_path(folder: str | Path, run: PrintRun) -> Path:
+    """Return where a run's file is written."""
+    return Path(folder) / f"print-run-{run.id}.{run.file_format}"
+
+
+def start_print_job(run_id: int) -> None:
+    """Print a run in the background, as the app's settings say."""
+    arguments = (
+        run_id,
+        current_app.config["DATABASE_URL"],
+        str(current_app.config["STATEMENTS_FOLDER"]),
+    )
+    redis_url = current_app.config.get("REDIS_URL")
+    if redis_url:
+        queue = Queue(QUEUE, connection=Redis.from_url(redis_url))
+        queue.enqueue(print_job, *arguments, job_timeout=JOB_TIMEOUT_SECONDS)
+        return
+    threading.Thread(target=print_job, args=arguments, daemon=True).start()
+
+
+def print_job(run_id: int, database_url: str, folder: str) -> None:
+    """Print one run: the job that RQ's worker or a thread runs."""
+    engine = create_engine(database_url)
+    try:
+        print_run(
+            engine,
+            run_id=run_id,
+            path_for=lambda run: printed_path(folder, run),
+        )
+    finally:
+        engine.dispose()

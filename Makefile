@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 HOST := 127.0.0.1
 PORT := 5000
 
-.PHONY: venv run test bench bench-api crash-test load-run clean
+.PHONY: venv run test bench bench-api bench-statements crash-test load-run clean
 
 venv: $(VENV)/.installed
 
@@ -38,6 +38,9 @@ crash-test: venv
 
 load-run: venv
 	$(BIN)/python bench/load_run.py
+
+bench-statements: venv
+	$(BIN)/python bench/statements_bench.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -242,7 +242,7 @@ def test_the_pdf_shows_the_balances_totals_and_every_line(
     assert statement.checksum[:32] in page
     assert "Page 1 of 1" in page
     for line in statement.lines:
-        row = re.search(rf"^{line.transaction_id} {line.service_date}.*$", page, re.M)
+        row = re.search(rf"^{line.transaction_id} +{line.service_date}.*$", page, re.M)
         assert row is not None, line
         assert row.group(0).endswith(pdf_text(format_minutes(line.balance_minutes)))
 
@@ -258,7 +258,7 @@ def test_a_long_statement_numbers_its_pages_and_keeps_every_line(
 
     assert len(pages) == 2
     assert "Page 1 of 2" in pages[0] and "Page 2 of 2" in pages[1]
-    ids = re.findall(r"^(\d+) \d{4}-\d\d-\d\d", "\n".join(pages), re.M)
+    ids = re.findall(r"^(\d+) +\d{4}-\d\d-\d\d", "\n".join(pages), re.M)
     assert [int(i) for i in ids] == [line.transaction_id for line in statement.lines]
     assert pages[1].rstrip().count("\n") > 5
 

@@ -66,7 +66,7 @@ NUMBER_PREFIX = "ST-"
 SHORT_CHECKSUM = 16
 FILE_FORMATS = ("pdf", "zip")
 # How many entries are named (their counterparties looked up) at a time.
-NAMING_BATCH = 500
+NAMING_BATCH = 2000
 
 
 @dataclass(frozen=True)
@@ -246,16 +246,10 @@ def read_statement(
                     balance_minutes=balance,
                 )
             )
-            _digest_row(
-                digest,
-                [
-                    entry.transaction_id,
-                    str(entry.service_date),
-                    entry.recorded_at.astimezone(UTC).isoformat(),
-                    entry.kind,
-                    entry.minutes,
-                    entry.memo,
-                ],
+            digest.update(
+                f"{entry.transaction_id}\t{entry.service_date}\t"
+                f"{entry.recorded_at.isoformat()}\t{entry.kind}\t"
+                f"{entry.minutes}\t{json.dumps(entry.memo)}\n".encode()
             )
     _digest_row(digest, [balance])
     return Statement(

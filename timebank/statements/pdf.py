@@ -55,8 +55,8 @@ COLUMNS = (
     Column("Served", 10),
     Column("Recorded", 16),
     Column("Kind", 9),
-    Column("Other side", 24),
-    Column("Description", 44),
+    Column("Other side", 30),
+    Column("Description", 54),
     Column("In", 11, right_aligned=True),
     Column("Out", 11, right_aligned=True),
     Column("Balance", 13, right_aligned=True),
@@ -227,10 +227,9 @@ def _draw_rows(canvas: Canvas, lines: Sequence["StatementLine"], *, top: float) 
     if not lines:
         return
     text = canvas.beginText(MARGIN, top)
-    text.setFont(ROW_BOLD, ROW_FONT_SIZE)
-    text.setLeading(ROW_HEIGHT)
+    text.setFont(ROW_BOLD, ROW_FONT_SIZE, leading=ROW_HEIGHT)
     text.textLine(_row([column.heading for column in COLUMNS]))
-    text.setFont(ROW_FONT, ROW_FONT_SIZE)
+    text.setFont(ROW_FONT, ROW_FONT_SIZE, leading=ROW_HEIGHT)
     for line in lines:
         text.textLine(_row(_cells(line)))
     canvas.drawText(text)

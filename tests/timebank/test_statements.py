@@ -27,6 +27,7 @@ from timebank.statements.services import (
 from .factories import (
     Riverside,
     ana_gives_ben,
+    balance,
     days_ago,
     earn,
     give_ana_one_entry_of_each_kind,
@@ -233,9 +234,10 @@ def test_the_pdf_shows_the_balances_totals_and_every_line(
     statement = anas_statement(engine, riverside)
 
     (page,) = pdf_text_of(statement_pdf(statement))
+    in_the_books = balance(engine, riverside.ana_id).balance_minutes
 
     assert re.search(r"Opening balance\s*0 min", page)
-    assert re.search(r"Closing balance\s*1 h", page)
+    assert re.search(rf"Closing balance\s*{format_minutes(in_the_books)}\n", page)
     assert re.search(r"Earned\s*3 h", page)
     assert re.search(r"Spent\s*-2 h", page)
     assert re.search(r"Gifted\s*-15 min", page)

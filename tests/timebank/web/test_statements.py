@@ -178,8 +178,8 @@ def test_the_verify_page_tells_a_genuine_statement_from_a_changed_one(
 
 
 def wait_for(engine: Engine, run_id: int) -> PrintRun:
-    """Wait for a print run in the background to finish, for ten seconds at most."""
-    for _ in range(200):
+    """Wait for a print run in the background to finish, for a minute at most."""
+    for _ in range(1200):
         printed = run(engine, lambda s: s.get_one(PrintRun, run_id))
         if printed.status in ("done", "failed"):
             return printed

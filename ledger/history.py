@@ -113,15 +113,13 @@ def posted_entries(
     service_from: date,
     service_before: date,
     posted_before: datetime,
-    batch_size: int = 1000,
 ) -> Iterator[Entry]:
     """Yield the entries of an account posted before a moment, oldest service first.
 
     service_from <= service date < service_before. An entry counts once it is
     posted (pending ones may be posted later, with their first recorded time),
     so what this yields for a moment past never changes: the books are
-    append-only. Ties on a day are in order of recorded time. Rows are
-    fetched batch_size at a time, so a long history is never all in memory.
+    append-only. Ties on a day are in order of recorded time.
     """
     query = (
         _entries_of(account_id)
@@ -132,7 +130,6 @@ def posted_entries(
             transactions.c.service_date < service_before,
         )
         .order_by(transactions.c.service_date, postings.c.recorded_at, postings.c.id)
-        .execution_options(yield_per=batch_size)
     )
     for row in conn.execute(query):
         yield _entry(row)

@@ -161,7 +161,6 @@ def issue_statement(
     account_id: int,
     first_day: date,
     last_day: date,
-    now: datetime | None = None,
 ) -> Statement:
     """Issue a statement of an account the actor may see, for a period.
 
@@ -169,7 +168,7 @@ def issue_statement(
     """
     account, _ = open_account(session, actor=actor, account_id=account_id)
     period = check_period(first_day, last_day, today=today())
-    return _issue(session, account=account, period=period, issued_by=actor.id, now=now)
+    return _issue(session, account=account, period=period, issued_by=actor.id)
 
 
 def verify_statement(session: Session, *, number: str, checksum: str) -> Verification:
@@ -274,7 +273,6 @@ def _issue(
     account: ledger.Account,
     period: Period,
     issued_by: int | None,
-    now: datetime | None,
 ) -> Statement:
     bank = session.scalars(
         select(TimeBank).where(TimeBank.book_id == account.book_id)
@@ -289,7 +287,7 @@ def _issue(
         account_id=account.id,
         first_day=period.first_day,
         last_day=period.last_day,
-        issued_at=datetime.now(UTC) if now is None else now,
+        issued_at=datetime.now(UTC),
         issued_by=issued_by,
         checksum="",
     )
@@ -565,7 +563,6 @@ def _issue_in_run(
         account=ledger.get_account(session.connection(), account_id),
         period=Period(run.first_day, run.last_day),
         issued_by=run.requested_by,
-        now=None,
     )
     session.execute(
         update(PrintRun).where(PrintRun.id == run.id).values(done_count=done)

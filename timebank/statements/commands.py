@@ -102,7 +102,7 @@ def print_statements_command(
             get_engine(),
             run_id=run.id,
             path_for=lambda _: output,
-            on_progress=lambda done, _: bar.update(1),
+            on_progress=lambda done, _: bar.update(done - bar.pos),
         )
     click.echo(f"Printed {printed.statement_count} statements into {output}.")
 

@@ -67,6 +67,9 @@ SHORT_CHECKSUM = 16
 FILE_FORMATS = ("pdf", "zip")
 # How many entries are named (their counterparties looked up) at a time.
 NAMING_BATCH = 2000
+# How many statements of a print run are issued in one unit of work: fewer
+# commits, and few enough to hold in memory until they are drawn.
+PRINT_BATCH = 20
 
 
 @dataclass(frozen=True)
@@ -512,10 +515,12 @@ def print_run(
 ) -> PrintRun:
     """Print a queued run's statements: one PDF, or one ZIP of a PDF each.
 
-    Each statement is issued in a unit of work of its own, which also counts
-    it done, so that a page watching the run sees it move. A run already
-    started (a job delivered twice) is left alone. A run that fails is marked
-    failed with the reason, and the error is raised again.
+    The statements are issued PRINT_BATCH at a time, each batch in a unit of
+    work that also counts them done, so that a page watching the run sees it
+    move; a batch is drawn into the file once it is committed, and then let
+    go, so memory stays flat however many there are. A run already started
+    (a job delivered twice) is left alone. A run that fails is marked failed
+    with the reason, and the error is raised again.
     """
     run, account_ids = run_use_case(lambda s: _start(s, run_id), engine=engine)
     if account_ids is None:
@@ -523,8 +528,11 @@ def print_run(
     path = path_for(run)
     try:
         with _statement_file(path, run.file_format) as write:
-            for done, account_id in enumerate(account_ids, start=1):
-                write(_print_one(engine, run, account_id, done))
+            for start in range(0, len(account_ids), PRINT_BATCH):
+                batch = account_ids[start : start + PRINT_BATCH]
+                done = start + len(batch)
+                for statement in _issue_batch(engine, run, batch, done):
+                    write(statement)
                 if on_progress is not None:
                     on_progress(done, len(account_ids))
     except Exception as error:
@@ -548,26 +556,31 @@ def _start(session: Session, run_id: int) -> tuple[PrintRun, list[int] | None]:
     return run, account_ids
 
 
-def _print_one(engine: Engine, run: PrintRun, account_id: int, done: int) -> Statement:
+def _issue_batch(
+    engine: Engine, run: PrintRun, account_ids: list[int], done: int
+) -> list[Statement]:
     return run_use_case(
-        lambda s: _issue_in_run(s, run, account_id, done), engine=engine
+        lambda s: _issue_in_run(s, run, account_ids, done), engine=engine
     )
 
 
 def _issue_in_run(
-    session: Session, run: PrintRun, account_id: int, done: int
-) -> Statement:
+    session: Session, run: PrintRun, account_ids: list[int], done: int
+) -> list[Statement]:
     # Who may print was checked when the run was asked for.
-    statement = _issue(
-        session,
-        account=ledger.get_account(session.connection(), account_id),
-        period=Period(run.first_day, run.last_day),
-        issued_by=run.requested_by,
-    )
+    statements = [
+        _issue(
+            session,
+            account=ledger.get_account(session.connection(), account_id),
+            period=Period(run.first_day, run.last_day),
+            issued_by=run.requested_by,
+        )
+        for account_id in account_ids
+    ]
     session.execute(
         update(PrintRun).where(PrintRun.id == run.id).values(done_count=done)
     )
-    return statement
+    return statements
 
 
 def _finish(

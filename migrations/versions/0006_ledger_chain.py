@@ -10,7 +10,7 @@ triggers stay. The chaining calls the ledger's own code, so that the hashes are
 exactly the ones it verifies.
 
 Revision ID: 0006_ledger_chain
-Revises: 0004_api_tokens
+Revises: 0005_statements
 Create Date: 2026-11-23
 """
 
@@ -22,7 +22,7 @@ from alembic import op
 from ledger.chain import chain_resolved_entries
 
 revision: str = "0006_ledger_chain"
-down_revision: str | None = "0004_api_tokens"
+down_revision: str | None = "0005_statements"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

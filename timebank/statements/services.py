@@ -495,7 +495,7 @@ def _accounts_to_print(
             Membership.time_bank_id == time_bank_id,
             MembershipRole.role == Role.MEMBER.value,
         )
-        .order_by(User.name, Membership.id)
+        .order_by(User.display_name, Membership.id)
     )
     if organisation_id is not None:
         volunteered = select(HourLog.membership_id).where(

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -61,9 +62,11 @@ def run_once(
             )
         return Outcome(value=earlier.outcome, replayed=True)
     outcome = work()
-    claimed = session.get_one(IdempotencyKey, (user_id, key))
-    claimed.outcome = outcome
-    session.flush()
+    session.execute(
+        update(IdempotencyKey)
+        .where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
+        .values(outcome=outcome)
+    )
     return Outcome(value=outcome, replayed=False)
 
 

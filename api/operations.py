@@ -71,8 +71,8 @@ def operation(
     The handler takes the rule's arguments, ``user`` (unless public),
     ``body`` and ``query`` (when their schemas are given), and returns what
     the response schema dumps; with no response schema, the answer is 204.
-    A handler that produces files (of the media types named) returns the
-    Response itself.
+    A handler may return a Response instead: a file (of the media types named
+    by produces), or JSON it stored to be sent again to the byte.
     """
 
     def register(handler: Callable[..., Any]) -> Callable[..., Any]:
@@ -86,8 +86,8 @@ def operation(
             if query is not None:
                 arguments["query"] = _load(query, request.args.to_dict())
             result = handler(**arguments)
-            if produces:
-                assert isinstance(result, Response)
+            if isinstance(result, Response):
+                result.status_code = status
                 return result
             if response is None:
                 return Response(status=204)

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from flask import Response, after_this_request, request, url_for
+from flask import Response, request, url_for
 from marshmallow import ValidationError, fields, validate
 
 from timebank.errors import (
@@ -29,7 +29,7 @@ from timebank.errors import (
     UnknownActivity,
 )
 from timebank.forms import LARGEST_ID
-from timebank.idempotency.services import run_once
+from timebank.idempotency.services import Outcome, run_once
 from timebank.people.models import User
 from timebank.transfers import services
 from timebank.transfers.services import (
@@ -183,7 +183,7 @@ TRANSFER_OUT = TransferOut()
     response=TRANSFER_OUT,
     idempotent=True,
 )
-def make_transfer(user: User, body: dict[str, Any]) -> dict[str, Any]:
+def make_transfer(user: User, body: dict[str, Any]) -> Response:
     """Record a gift, an exchange or a spend, once per Idempotency-Key.
 
     The key is 8 to 64 letters, digits or the signs _ . : -. A gift or
@@ -212,9 +212,7 @@ def make_transfer(user: User, body: dict[str, Any]) -> dict[str, Any]:
                 ),
             )
         )
-    answer: dict[str, Any] = TRANSFER_OUT.load(json.loads(outcome.value))
-    _answer_headers(answer["id"], replayed=outcome.replayed)
-    return answer
+    return _answer(outcome)
 
 
 @operation("GET", "/transfers/<id:transfer_id>", response=TRANSFER_OUT)
@@ -296,12 +294,15 @@ def errors_on_fields(fields_of: Mapping[type[Exception], str]) -> Iterator[None]
         raise ApiProblem(422, str(error), errors={field: [str(error)]}) from error
 
 
-def _answer_headers(transfer_id: int, *, replayed: bool) -> None:
-    """Name the transfer's URL in the answer, and say whether it is a replay."""
+def _answer(outcome: Outcome) -> Response:
+    """Answer with the transfer as first recorded, named by its URL.
 
-    @after_this_request
-    def add_headers(response: Response) -> Response:
-        response.headers["Location"] = url_for(".transfer", transfer_id=transfer_id)
-        if replayed:
-            response.headers[REPLAYED_HEADER] = "true"
-        return response
+    The stored JSON is sent as it is, so that a replay gets the first answer
+    to the byte, marked as a replay.
+    """
+    answer = Response(outcome.value, mimetype="application/json")
+    transfer_id = json.loads(outcome.value)["id"]
+    answer.headers["Location"] = url_for(".transfer", transfer_id=transfer_id)
+    if outcome.replayed:
+        answer.headers[REPLAYED_HEADER] = "true"
+    return answer

@@ -84,6 +84,8 @@ class Transfer:
 
 
 Payment = Gift | Exchange | Spend
+# Who holds an account: a member, an organisation, or a time bank (its pool).
+Holder = Membership | Organisation | TimeBank
 
 
 def record_transfer(
@@ -109,15 +111,17 @@ def record_transfer(
         raise InvalidTransferKind(
             f"A transfer is a gift, an exchange or a spend, not {kind!r}."
         ) from None
-    payer = _payer(session, actor=actor, account_id=from_account_id)
+    holders = _holders(session, [from_account_id, to_account_id])
+    payer = _payer(session, actor=actor, account_id=from_account_id, holders=holders)
     acts_for(session, actor=actor, member=payer, what="pay from their account")
     bank = get_time_bank(session, payer.time_bank_id)
     if kind != TransferKind.SPEND and activity_id is not None:
         raise ActivityMismatch("Only a spend names an activity.")
     service_date = today() if service_date is None else service_date
+    payee = _payee(holders, bank=bank, account_id=to_account_id)
     payment: Payment
     if kind == TransferKind.GIFT:
-        recipient = _gift_recipient(session, bank=bank, account_id=to_account_id)
+        recipient = _gift_recipient(payee, account_id=to_account_id)
         payment = give_gift(
             session,
             actor=actor,
@@ -129,7 +133,7 @@ def record_transfer(
             service_date=service_date,
         )
     elif kind == TransferKind.EXCHANGE:
-        provider = _provider(session, bank=bank, account_id=to_account_id)
+        provider = _provider(payee, account_id=to_account_id)
         payment = record_exchange(
             session,
             actor=actor,
@@ -141,7 +145,7 @@ def record_transfer(
             service_date=service_date,
         )
     else:
-        partner = _partner(session, bank=bank, account_id=to_account_id)
+        partner = _partner(payee, account_id=to_account_id)
         payment = record_spend(
             session,
             actor=actor,
@@ -214,18 +218,14 @@ def reverse_transfer(
     return _transfer(session, payment)
 
 
-def _payer(session: Session, *, actor: User, account_id: int) -> Membership:
+def _payer(
+    session: Session, *, actor: User, account_id: int, holders: dict[int, Holder]
+) -> Membership:
     """Return the member whose account pays, if in a time bank of the actor's."""
-    member = (
-        session.scalars(
-            select(Membership).where(Membership.account_id == account_id)
-        ).first()
-        if is_whole_number(account_id)
-        else None
-    )
-    if (
-        member is None
-        or membership_of(session, user=actor, time_bank_id=member.time_bank_id) is None
+    member = holders.get(account_id)
+    if not isinstance(member, Membership) or (
+        member.user_id != actor.id
+        and membership_of(session, user=actor, time_bank_id=member.time_bank_id) is None
     ):
         raise NotAPayersAccount(
             f"Account {account_id!r} is not a member's account in a time bank of yours."
@@ -237,37 +237,49 @@ def _payer(session: Session, *, actor: User, account_id: int) -> Membership:
     return member
 
 
-def _gift_recipient(
-    session: Session, *, bank: TimeBank, account_id: int
-) -> Membership | None:
+def _payee(holders: dict[int, Holder], *, bank: TimeBank, account_id: int) -> Holder:
+    """Return the member, organisation or time bank (its pool) holding an account.
+
+    An account of another time bank is refused: credits never leave their bank.
+    """
+    holder = holders.get(account_id)
+    if holder is None:
+        raise NotAPayeesAccount(f"There is no account {account_id!r}.")
+    holder_bank_id = holder.id if isinstance(holder, TimeBank) else holder.time_bank_id
+    if holder_bank_id != bank.id:
+        raise AccountsInDifferentTimeBanks(
+            f"Account {account_id} is in another time bank than the payer's: "
+            "credits move only within one time bank."
+        )
+    return holder
+
+
+def _gift_recipient(payee: Holder, *, account_id: int) -> Membership | None:
     """Return the member a gift pays, or None for the community pool."""
-    holder = _holder_in_bank(session, bank=bank, account_id=account_id)
-    if isinstance(holder, TimeBank):
+    if isinstance(payee, TimeBank):
         return None
-    if isinstance(holder, Membership):
-        return _earning_member(holder, account_id)
+    if isinstance(payee, Membership):
+        return _earning_member(payee, account_id)
     raise NotAPayeesAccount(
         f"A gift pays a member's account or the community pool; account "
         f"{account_id} is neither."
     )
 
 
-def _provider(session: Session, *, bank: TimeBank, account_id: int) -> Membership:
+def _provider(payee: Holder, *, account_id: int) -> Membership:
     """Return the member an exchange pays: the one who helped."""
-    holder = _holder_in_bank(session, bank=bank, account_id=account_id)
-    if isinstance(holder, Membership):
-        return _earning_member(holder, account_id)
+    if isinstance(payee, Membership):
+        return _earning_member(payee, account_id)
     raise NotAPayeesAccount(
         f"An exchange pays the account of the member who helped; account "
         f"{account_id} is not a member's."
     )
 
 
-def _partner(session: Session, *, bank: TimeBank, account_id: int) -> Organisation:
+def _partner(payee: Holder, *, account_id: int) -> Organisation:
     """Return the organisation a spend pays."""
-    holder = _holder_in_bank(session, bank=bank, account_id=account_id)
-    if isinstance(holder, Organisation):
-        return holder
+    if isinstance(payee, Organisation):
+        return payee
     raise NotAPayeesAccount(
         f"A spend pays a spend partner's account; account {account_id} is not an "
         "organisation's."
@@ -282,42 +294,34 @@ def _earning_member(member: Membership, account_id: int) -> Membership:
     return member
 
 
-def _holder_in_bank(
-    session: Session, *, bank: TimeBank, account_id: int
-) -> Membership | Organisation | TimeBank:
-    """Return the member, organisation or time bank (its pool) holding an account.
+def _holders(session: Session, account_ids: list[int]) -> dict[int, Holder]:
+    """Return the member, organisation or time bank (its pool) holding each account.
 
-    An account of another time bank is refused: credits never leave their bank.
+    An account nobody holds is left out. Members hold most accounts, so they
+    are looked for first, all in one query.
     """
-    holder = _holder(session, account_id) if is_whole_number(account_id) else None
-    if holder is None:
-        raise NotAPayeesAccount(f"There is no account {account_id!r}.")
-    holder_bank_id = holder.id if isinstance(holder, TimeBank) else holder.time_bank_id
-    if holder_bank_id != bank.id:
-        raise AccountsInDifferentTimeBanks(
-            f"Account {account_id} is in another time bank than the payer's: "
-            "credits move only within one time bank."
+    wanted = {account_id for account_id in account_ids if is_whole_number(account_id)}
+    holders: dict[int, Holder] = {
+        member.account_id: member
+        for member in session.scalars(
+            select(Membership).where(Membership.account_id.in_(wanted))
         )
-    return holder
-
-
-def _holder(
-    session: Session, account_id: int
-) -> Membership | Organisation | TimeBank | None:
-    """Return the member, organisation or time bank (its pool) holding an account."""
-    member = session.scalars(
-        select(Membership).where(Membership.account_id == account_id)
-    ).first()
-    if member is not None:
-        return member
-    organisation = session.scalars(
-        select(Organisation).where(Organisation.account_id == account_id)
-    ).first()
-    if organisation is not None:
-        return organisation
-    return session.scalars(
-        select(TimeBank).where(TimeBank.pool_account_id == account_id)
-    ).first()
+    }
+    if wanted - holders.keys():
+        holders.update(
+            (organisation.account_id, organisation)
+            for organisation in session.scalars(
+                select(Organisation).where(Organisation.account_id.in_(wanted))
+            )
+        )
+    if wanted - holders.keys():
+        holders.update(
+            (bank.pool_account_id, bank)
+            for bank in session.scalars(
+                select(TimeBank).where(TimeBank.pool_account_id.in_(wanted))
+            )
+        )
+    return holders
 
 
 def _check_spend(

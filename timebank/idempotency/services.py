@@ -25,6 +25,18 @@ from .models import IdempotencyKey
 
 KEY = re.compile(r"[A-Za-z0-9_.:-]{8,64}")
 
+# Built once, as every request claims a key: an insert that leaves a key
+# already taken as it is, in each database's words.
+_CLAIMS = {
+    dialect: insert(IdempotencyKey)
+    .on_conflict_do_nothing()
+    .returning(IdempotencyKey.key)
+    for dialect, insert in (
+        ("postgresql", postgresql_insert),
+        ("sqlite", sqlite_insert),
+    )
+}
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -62,7 +74,7 @@ def run_once(
             )
         return Outcome(value=earlier.outcome, replayed=True)
     outcome = work()
-    session.execute(
+    session.connection().execute(
         update(IdempotencyKey)
         .where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
         .values(outcome=outcome)
@@ -72,21 +84,15 @@ def run_once(
 
 def _claim(session: Session, *, user_id: int, key: str, digest: str) -> bool:
     """Insert the key unless it exists; tell whether this request claimed it."""
-    insert = (
-        postgresql_insert
-        if session.get_bind().dialect.name == "postgresql"
-        else sqlite_insert
+    claim = _CLAIMS[session.get_bind().dialect.name]
+    claimed = session.connection().execute(
+        claim,
+        {
+            "user_id": user_id,
+            "key": key,
+            "fingerprint": digest,
+            "outcome": "",
+            "created_at": datetime.now(UTC),
+        },
     )
-    statement = (
-        insert(IdempotencyKey)
-        .values(
-            user_id=user_id,
-            key=key,
-            fingerprint=digest,
-            outcome="",
-            created_at=datetime.now(UTC),
-        )
-        .on_conflict_do_nothing()
-        .returning(IdempotencyKey.key)
-    )
-    return session.scalars(statement).first() is not None
+    return claimed.first() is not None

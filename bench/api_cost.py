@@ -21,7 +21,7 @@ import uuid
 from functools import partial
 from typing import Any
 
-from api_bench import Giver, enrol_giver, open_bank
+from api_service import Giver, enrol_giver, open_bank
 from argon2 import PasswordHasher
 from ledger_bench import DEFAULT_POSTGRES_URL, throwaway_postgres
 from sqlalchemy import event
@@ -109,6 +109,8 @@ def seed(url: str) -> list[Giver]:
                     broker=broker,
                     organisation=organisation,
                     n=n,
+                    # Gifts go round a ring, so one day's credits never run out.
+                    shifts=1,
                 ),
                 engine=engine,
             )

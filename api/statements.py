@@ -6,8 +6,8 @@ from flask import Response
 from marshmallow import fields, validate
 
 from timebank.people.models import User
+from timebank.periods import PeriodFields
 from timebank.statements.downloads import STATEMENT_FORMATS, statement_download
-from timebank.statements.periods import PeriodFields
 from timebank.statements.services import issue_statement
 from timebank.unit_of_work import run_use_case
 

@@ -15,7 +15,6 @@ from timebank.people.models import Membership, User
 from timebank.statements.csv_file import statement_csv
 from timebank.statements.models import IssuedStatement
 from timebank.statements.pdf import FIRST_PAGE_ROWS, pdf_text, statement_pdf
-from timebank.statements.periods import Period, check_period
 from timebank.statements.services import (
     Statement,
     Totals,
@@ -198,29 +197,11 @@ def test_only_who_may_see_the_account_gets_its_statement(
     assert anas_statement(engine, riverside, actor_name="broker").holder == "Ana"
 
 
-@pytest.mark.parametrize(
-    ("first_day", "last_day", "message"),
-    [
-        (days_ago(1), days_ago(2), "on or after the first day"),
-        (days_ago(1), days_ago(-1), "today .* at the latest"),
-        (days_ago(3653), days_ago(0), "at most ten years"),
-        (date(1, 1, 1), days_ago(0), "at most ten years"),
-    ],
-)
-def test_a_bad_period_is_refused_with_a_clear_message(
-    engine: Engine, riverside: Riverside, first_day: date, last_day: date, message: str
-) -> None:
+def test_a_refused_period_issues_nothing(engine: Engine, riverside: Riverside) -> None:
     before = run(engine, lambda s: s.query(IssuedStatement).count())
-    with pytest.raises(InvalidPeriod, match=message):
-        anas_statement(engine, riverside, first_day, last_day)
+    with pytest.raises(InvalidPeriod, match="at the latest"):
+        anas_statement(engine, riverside, days_ago(1), days_ago(-1))
     assert run(engine, lambda s: s.query(IssuedStatement).count()) == before
-
-
-def test_a_period_of_exactly_ten_years_is_accepted() -> None:
-    period = check_period(days_ago(3652), days_ago(0), today=days_ago(0))
-
-    assert period == Period(days_ago(3652), days_ago(0))
-    assert period.day_after == days_ago(-1)
 
 
 def pdf_text_of(document: bytes) -> list[str]:

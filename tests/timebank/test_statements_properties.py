@@ -23,7 +23,7 @@ from ledger.schema import accounts
 from timebank.banks.models import TimeBank
 from timebank.banks.rules import today
 from timebank.people.models import Membership
-from timebank.statements.periods import Period
+from timebank.periods import Period
 from timebank.statements.services import Statement, read_statement
 
 from .factories import Riverside, open_riverside, run

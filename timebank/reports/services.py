@@ -1,7 +1,8 @@
 """Impact reports and organisation statements, computed from the ledger.
 
-Both cover a period of service dates (``periods.Period``) and count only what
-was decided: approved hour logs, and posted entries that no reversal undid.
+Both cover a period of service dates (``timebank.periods.Period``) and count
+only what was decided: approved hour logs, and posted entries that no
+reversal undid.
 docs/domain.md says what each figure means.
 
 Who may see them:
@@ -33,9 +34,8 @@ from timebank.organisations.services import (
 )
 from timebank.people.models import Membership, User
 from timebank.people.services import STAFF, require_role
+from timebank.periods import Period, check_period_or_default
 from timebank.spending.models import Spend
-
-from .periods import Period, check_period
 
 TOP_ACTIVITIES = 5
 
@@ -133,7 +133,9 @@ def bank_impact_report(
 ) -> ImpactReport:
     """Return a time bank's impact report, for its brokers and admins."""
     open_bank_report(session, actor=actor, bank=bank)
-    period = check_period(first_day, last_day, on=today() if on is None else on)
+    period = check_period_or_default(
+        first_day, last_day, today=today() if on is None else on
+    )
     return _impact_report(session, bank, None, period)
 
 
@@ -151,7 +153,9 @@ def organisation_impact_report(
     organisation = open_organisation_report(
         session, actor=actor, bank=bank, organisation_id=organisation_id
     )
-    period = check_period(first_day, last_day, on=today() if on is None else on)
+    period = check_period_or_default(
+        first_day, last_day, today=today() if on is None else on
+    )
     return _impact_report(session, bank, organisation, period)
 
 
@@ -169,7 +173,9 @@ def organisation_statement(
     organisation = open_organisation_statement(
         session, actor=actor, bank=bank, organisation_id=organisation_id
     )
-    period = check_period(first_day, last_day, on=today() if on is None else on)
+    period = check_period_or_default(
+        first_day, last_day, today=today() if on is None else on
+    )
     logs = _approved_logs(bank, organisation, period)
     months = _hours_by_month(session, logs)
     return OrganisationStatement(
@@ -385,7 +391,7 @@ def _new_members(
         query = select(func.count()).where(
             Membership.time_bank_id == bank.id,
             Membership.joined_at >= datetime.combine(period.first_day, time(), UTC),
-            Membership.joined_at < datetime.combine(period.end, time(), UTC),
+            Membership.joined_at < datetime.combine(period.day_after, time(), UTC),
         )
     else:
         first_logs = (

@@ -13,18 +13,18 @@ from typing import Any, Generic, TypeVar
 
 from flask import Blueprint, Response, render_template, url_for
 from flask_login import current_user, login_required
-from marshmallow import fields
 from sqlalchemy.orm import Session
 
 from timebank.banks.models import TimeBank
 from timebank.banks.services import enter_time_bank
+from timebank.errors import InvalidPeriod
 from timebank.forms import Form, FormSchema
 from timebank.organisations.models import Organisation
 from timebank.people.models import Membership
+from timebank.periods import PeriodFields
 from timebank.unit_of_work import run_use_case
 
 from .pdf import impact_pdf, statement_pdf
-from .periods import InvalidPeriod
 from .services import (
     ImpactReport,
     OrganisationStatement,
@@ -43,20 +43,8 @@ R = TypeVar("R", ImpactReport, OrganisationStatement)
 PERIOD_FIELDS = ("from", "to")
 
 
-def _day(what: str, data_key: str) -> fields.Date:
-    message = f"Enter the {what} as a date, like 2026-03-31."
-    return fields.Date(
-        data_key=data_key,
-        load_default=None,
-        error_messages={"invalid": message, "null": message},
-    )
-
-
-class PeriodQuery(FormSchema):
-    """A report's period: the first and last days of service, both included."""
-
-    first_day = _day("first day", "from")
-    last_day = _day("last day", "to")
+class PeriodQuery(PeriodFields, FormSchema):
+    """A report's period; either day may be left out, for the service to fill in."""
 
 
 @dataclass(frozen=True)
@@ -81,14 +69,14 @@ def _read(
     With a period that does not parse, only the viewer's right to see the
     report is checked, so that someone who may not is refused all the same.
     """
-    form = Form.queried(PeriodQuery())
+    form = Form.queried(PeriodQuery(partial=True))
 
     def work(session: Session) -> ReportPage[R]:
         bank, viewer = enter_time_bank(session, actor=current_user, slug=slug)
         if not form.errors:
             try:
                 report = make(
-                    session, bank, form.data["first_day"], form.data["last_day"]
+                    session, bank, form.data.get("first_day"), form.data.get("last_day")
                 )
                 return ReportPage(bank, viewer, report.organisation, report)
             except InvalidPeriod as error:

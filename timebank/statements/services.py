@@ -54,11 +54,11 @@ from timebank.organisations.models import Organisation, OrganisationAdmin
 from timebank.organisations.services import open_organisation
 from timebank.people.models import Membership, MembershipRole, Role, User
 from timebank.people.services import STAFF, membership_of, require_role
+from timebank.periods import Period, check_period
 from timebank.unit_of_work import run_use_case
 
 from .models import IssuedStatement, PrintRun
 from .pdf import draw_statement, new_canvas, statement_pdf
-from .periods import Period, check_period
 
 NUMBER_PREFIX = "ST-"
 # A checksum may be given in full (64 hex digits) or by its first 16, as
@@ -340,20 +340,15 @@ def _totals(lines: Sequence[StatementLine]) -> Totals:
 
 
 def _months(period: Period, lines: Sequence[StatementLine]) -> list[MonthFigures]:
-    first = period.first_day.year * 12 + period.first_day.month - 1
-    last = period.last_day.year * 12 + period.last_day.month - 1
-    earned = dict.fromkeys(range(first, last + 1), 0)
-    spent = dict.fromkeys(range(first, last + 1), 0)
+    earned = dict.fromkeys(period.months, 0)
+    spent = dict.fromkeys(period.months, 0)
     for line in lines:
-        month = line.service_date.year * 12 + line.service_date.month - 1
+        month = line.service_date.replace(day=1)
         if line.minutes > 0 and line.kind in EARNED_KINDS:
             earned[month] += line.minutes
         elif line.minutes < 0 and line.kind in SPENT_KINDS:
             spent[month] -= line.minutes
-    return [
-        MonthFigures(date(month // 12, month % 12 + 1, 1), earned[month], spent[month])
-        for month in earned
-    ]
+    return [MonthFigures(month, earned[month], spent[month]) for month in earned]
 
 
 # Bulk printing.

@@ -25,12 +25,12 @@ from timebank.banks.services import enter_time_bank
 from timebank.errors import InvalidPeriod, UnknownFileFormat, UnknownStatement
 from timebank.forms import Done, Form, FormSchema, text
 from timebank.people.models import Membership
+from timebank.periods import PeriodFields
 from timebank.unit_of_work import run_use_case
 
 from .downloads import STATEMENT_FORMATS, statement_download
 from .jobs import printed_path, start_print_job
 from .models import PrintRun
-from .periods import PeriodFields
 from .services import (
     FILE_FORMATS,
     PrintScope,

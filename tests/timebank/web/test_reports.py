@@ -155,15 +155,17 @@ def test_bad_periods_are_refused_with_a_reason_on_the_page(
 
     unparsed = broker.get(f"{base}?from=31/12/2025")
     backwards = broker.get(f"{base}.pdf?from=2026-03-02&to=2026-03-01")
-    absurd = broker.get(f"{base}?from=0001-01-01&to=9999-12-31")
+    future = broker.get(f"{base}?to=9999-12-31")
+    absurd = broker.get(f"{base}?from=0001-01-01&to={days_ago(0)}")
 
-    assert unparsed.status_code == backwards.status_code == absurd.status_code == 422
+    assert {page.status_code for page in (unparsed, backwards, future, absurd)} == {422}
     assert error_beside(unparsed, "from") == (
         "Enter the first day as a date, like 2026-03-31."
     )
-    assert "on or after its first day" in backwards.get_data(as_text=True)
+    assert "on or after the first day" in backwards.get_data(as_text=True)
     assert backwards.mimetype == "text/html"
-    assert "five years at most" in absurd.get_data(as_text=True)
+    assert "at the latest" in future.get_data(as_text=True)
+    assert "at most ten years" in absurd.get_data(as_text=True)
 
 
 def test_a_bad_period_does_not_reveal_a_report_to_who_may_not_see_it(

@@ -1,10 +1,11 @@
 """A period of service dates, as statements and reports read it.
 
 A period is two calendar days, both included, as people write them:
-2026-01-01 to 2026-03-31 is the first quarter. It may end today at the
-latest (nothing has been served after that) and spans at most ten years.
+2026-01-01 to 2026-03-31 is the first quarter. It runs forward, ends today
+at the latest (nothing has been served after that) and spans at most ten
+years: a longer one is a typing mistake (2062 for 2026), not a period.
 The ledger's half-open range is service_from = first_day, service_before =
-the day after last_day.
+day_after. docs/domain.md#periods says the same for people.
 """
 
 from dataclasses import dataclass
@@ -16,6 +17,8 @@ from timebank.errors import InvalidPeriod
 
 # Ten years, leap days included.
 MAX_PERIOD_DAYS = 3653
+# The months a period covers when its first day is not given, the last day's last.
+DEFAULT_MONTHS = 12
 
 
 @dataclass(frozen=True)
@@ -30,8 +33,15 @@ class Period:
         """Return the first day after the period: the ledger's service_before."""
         return self.last_day + timedelta(days=1)
 
+    @property
+    def months(self) -> list[date]:
+        """Return the first day of each calendar month the period touches."""
+        first = _month_index(self.first_day)
+        last = _month_index(self.last_day)
+        return [_month_start(index) for index in range(first, last + 1)]
+
     def __str__(self) -> str:
-        return f"{self.first_day.isoformat()} to {self.last_day.isoformat()}"
+        return f"{_written(self.first_day)} to {_written(self.last_day)}"
 
 
 def check_period(first_day: date, last_day: date, *, today: date) -> Period:
@@ -48,6 +58,36 @@ def check_period(first_day: date, last_day: date, *, today: date) -> Period:
     return Period(first_day, last_day)
 
 
+def check_period_or_default(
+    first_day: date | None, last_day: date | None, *, today: date
+) -> Period:
+    """Return the period asked for, a missing day filled in, as check_period does.
+
+    A missing last day is today; a missing first day starts the twelve
+    calendar months that end with the last day's month.
+    """
+    last = today if last_day is None else last_day
+    if first_day is None:
+        # No earlier month than the calendar's first.
+        start = max(_month_index(last) - DEFAULT_MONTHS + 1, _month_index(date.min))
+        first = _month_start(start)
+    else:
+        first = first_day
+    return check_period(first, last, today=today)
+
+
+def _month_index(day: date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def _month_start(index: int) -> date:
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _written(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
 def _day(which: str, data_key: str) -> fields.Date:
     message = f"Enter the {which} day as a date, like 2026-03-31."
     return fields.Date(
@@ -62,7 +102,8 @@ class PeriodFields(Schema):
     """The from and to of a period, as a query string or a form sends them.
 
     The schema checks that each is a date; check_period, in the services,
-    checks that they make a period.
+    checks that they make a period. Loaded with partial=True, either may be
+    left out, for check_period_or_default to fill in.
     """
 
     first_day = _day("first", "from")

@@ -11,7 +11,8 @@ from sqlalchemy import Engine, update
 
 from timebank.durations import format_minutes
 from timebank.errors import InvalidPeriod, NotPermitted, UnknownStatement
-from timebank.people.models import Membership, User
+from timebank.people.models import Membership
+from timebank.people.services import erase_member
 from timebank.statements.csv_file import statement_csv
 from timebank.statements.models import IssuedStatement
 from timebank.statements.pdf import FIRST_PAGE_ROWS, pdf_text, statement_pdf
@@ -276,17 +277,42 @@ def test_the_csv_keeps_a_description_from_being_read_as_a_formula(
     assert "'=HYPERLINK(1)" in text
 
 
-def test_a_statement_still_verifies_once_a_name_in_it_has_changed(
+def test_after_an_erasure_statements_say_former_member_and_old_ones_still_verify(
     engine: Engine, riverside: Riverside
 ) -> None:
     earn(engine, riverside, riverside.ana, 120)
     ana_gives_ben(engine, riverside, "Thanks", days_ago(1))
-    statement = anas_statement(engine, riverside)
+    before = anas_statement(engine, riverside)
     run(
         engine,
-        lambda s: s.execute(
-            update(User).where(User.id == riverside.ben.id).values(name="Erased")
+        lambda s: erase_member(
+            s,
+            actor=riverside.admin,
+            time_bank_id=riverside.bank_id,
+            member_id=riverside.ben_id,
+            reason="Asked in writing",
         ),
     )
 
-    assert verify(engine, statement.number, statement.checksum).genuine
+    after = anas_statement(engine, riverside)
+
+    assert verify(engine, before.number, before.checksum).genuine
+    gift = after.lines[-1]
+    assert gift.counterparty == "Former member"
+    assert "Former member" in pdf_text_of(statement_pdf(after))[0]
+    assert riverside.ben.name not in pdf_text_of(statement_pdf(after))[0]
+
+
+def test_markup_and_sql_in_a_description_are_printed_as_they_were_written(
+    engine: Engine, riverside: Riverside
+) -> None:
+    written = "<b>tea</b> & '; DROP TABLE x;--"
+    earn(engine, riverside, riverside.ana, 120)
+    ana_gives_ben(engine, riverside, written, days_ago(1))
+    statement = anas_statement(engine, riverside)
+
+    (page,) = pdf_text_of(statement_pdf(statement))
+    rows = list(csv.DictReader(io.StringIO(statement_csv(statement))))
+
+    assert written in page
+    assert [row["description"] for row in rows if row["description"] == written]

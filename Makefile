@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 HOST := 127.0.0.1
 PORT := 5000
 
-.PHONY: venv run test bench bench-api bench-statements crash-test load-run clean
+.PHONY: venv browser run test bench bench-api bench-statements crash-test load-run clean
 
 venv: $(VENV)/.installed
 
@@ -15,13 +15,28 @@ $(VENV)/.installed: setup.cfg
 	$(BIN)/python -m pip install -e '.[test]'
 	touch $@
 
+# The browser tests drive Debian's Chromium, and run axe-core from npm on each page.
+CHROMIUM := /usr/bin/chromium
+AXE := tests/e2e/node_modules/axe-core/axe.min.js
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+browser: $(CHROMIUM) $(AXE)
+
+$(CHROMIUM):
+	$(SUDO) apt-get update
+	$(SUDO) apt-get install -y --no-install-recommends chromium fonts-liberation
+
+$(AXE): tests/e2e/package-lock.json
+	npm ci --prefix tests/e2e
+	touch $@
+
 run: venv
 	$(BIN)/flask --app wsgi db-upgrade
 	$(BIN)/flask --app wsgi seed-demo
 	@echo "Timebank is at http://$(HOST):$(PORT)"
 	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
 
-test: venv
+test: venv browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy ledger timebank api
@@ -43,5 +58,5 @@ bench-statements: venv
 	$(BIN)/python bench/statements_bench.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) tests/e2e/node_modules build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,103 @@
+"""The steps of a journey in the browser, each checking what a person would notice.
+
+``arrive`` is taken on every page a journey reaches: it waits for the page's
+heading, then runs axe-core on the page and fails on any serious or critical
+violation. The keyboard steps move by Tab alone and check that the element
+reached shows where the focus is.
+"""
+
+import json
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Locator, Page, expect
+
+from timebank.people.models import User
+
+PASSWORD = "correct horse"
+AXE_SOURCE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
+# WCAG 2.2 A and AA, and axe's best practices.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+BLOCKING_IMPACTS = {"serious", "critical"}
+# Tab presses to give up after: more than any page here has stops.
+MOST_TABS = 80
+
+
+def sign_in(page: Page, user: User, password: str = PASSWORD) -> None:
+    """Sign in from the sign-in page."""
+    page.goto("/sign-in")
+    arrive(page, "Sign in")
+    page.get_by_label("Email address").fill(user.email)
+    page.get_by_label("Password").fill(password)
+    page.locator("main").get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+def sign_in_by_keyboard(page: Page, user: User, password: str = PASSWORD) -> None:
+    """Sign in with Tab, typing and Enter alone."""
+    page.goto("/sign-in")
+    arrive(page, "Sign in")
+    tab_to(page, page.get_by_label("Email address"))
+    page.keyboard.type(user.email)
+    tab_to(page, page.get_by_label("Password"))
+    page.keyboard.type(password)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+def arrive(page: Page, heading: str) -> None:
+    """Wait for the page whose main heading is heading, and check it with axe."""
+    expect(page.locator("h1")).to_have_text(heading)
+    assert_no_serious_violations(page)
+
+
+def assert_no_serious_violations(page: Page) -> None:
+    """Run axe-core on the page; fail on any serious or critical violation.
+
+    axe is evaluated through the DevTools protocol, not added as a script
+    element, so a strict Content-Security-Policy (no 'unsafe-inline') does not
+    block it and the pages are checked under the policy people get.
+    """
+    if not page.evaluate("typeof axe !== 'undefined'"):
+        page.evaluate(AXE_SOURCE.read_text())
+    results: dict[str, Any] = page.evaluate(
+        "tags => axe.run({runOnly: {type: 'tag', values: tags}})", AXE_TAGS
+    )
+    blocking = [
+        {
+            "rule": violation["id"],
+            "impact": violation["impact"],
+            "help": violation["help"],
+            "where": [node["target"] for node in violation["nodes"]],
+        }
+        for violation in results["violations"]
+        if violation["impact"] in BLOCKING_IMPACTS
+    ]
+    assert not blocking, f"{page.url}:\n{json.dumps(blocking, indent=2)}"
+
+
+def tab_to(page: Page, target: Locator) -> None:
+    """Press Tab until target has the focus, and check that the focus shows."""
+    for _ in range(MOST_TABS):
+        page.keyboard.press("Tab")
+        if target.evaluate("element => element === document.activeElement"):
+            assert_focus_visible(page)
+            return
+    raise AssertionError(f"Tab never reached {target} on {page.url}")
+
+
+def assert_focus_visible(page: Page) -> None:
+    """Fail unless the focused element has an outline or a box shadow."""
+    style = page.evaluate(
+        """() => {
+            const focused = document.activeElement;
+            const style = getComputedStyle(focused);
+            const outline = style.outlineStyle === "none" ? "0" : style.outlineWidth;
+            return {
+                element: focused.outerHTML.slice(0, 120),
+                outline: parseFloat(outline),
+                shadow: style.boxShadow,
+            };
+        }"""
+    )
+    assert style["outline"] >= 2 or style["shadow"] != "none", style

@@ -1,0 +1,288 @@
+"""What members and brokers do most, in a real browser, by mouse and by keyboard.
+
+Each journey starts in a fresh Riverside time bank of its own, and every page
+it reaches is checked with axe-core (``steps.arrive``). The keyboard journeys
+move with Tab, type, and press Enter or Space; each stop they reach must
+show its focus. Statements will add a journey of their own here: an
+organisation's admin downloads a statement PDF and checks its closing balance.
+"""
+
+from collections.abc import Callable
+
+from playwright.sync_api import BrowserContext, Page, expect
+from sqlalchemy import Engine
+
+from timebank.hour_logs.models import HourLog
+
+from ..timebank.factories import (
+    Riverside,
+    balance,
+    earn,
+    log_for,
+    rows_in_bank,
+    snapshot,
+)
+from .steps import (
+    arrive,
+    assert_focus_visible,
+    sign_in,
+    sign_in_by_keyboard,
+    tab_to,
+)
+
+NewContext = Callable[..., BrowserContext]
+
+
+def flash(page: Page) -> str:
+    """Return the message a finished form left at the top of the page."""
+    return page.get_by_role("status").inner_text()
+
+
+def figure(page: Page, name: str) -> str:
+    """Return the figure shown under a name on a dashboard."""
+    return page.locator(".figures div").filter(has_text=name).locator("dd").inner_text()
+
+
+def test_member_signs_in_and_logs_hours(
+    page: Page, engine: Engine, riverside: Riverside
+) -> None:
+    sign_in(page, riverside.ana)
+    arrive(page, "Your account")
+    page.get_by_role("navigation").get_by_role("link", name="Log hours").click()
+    arrive(page, "Log your hours")
+    page.get_by_label("Who did you volunteer for?").select_option(
+        str(riverside.charity.id)
+    )
+    page.get_by_label("Hours").fill("2")
+    page.get_by_label("Minutes").fill("30")
+    page.get_by_label("What did you do?").fill("Packed food parcels")
+    page.locator("main").get_by_role("button", name="Log hours").click()
+
+    arrive(page, "Your account")
+    assert flash(page) == "Logged 2 h 30 min. It earns credits once approved."
+    [log] = rows_in_bank(engine, HourLog, riverside)
+    assert (log.membership_id, log.minutes, log.status) == (
+        riverside.ana_id,
+        150,
+        "pending",
+    )
+
+
+def test_member_logs_hours_by_keyboard(
+    page: Page, engine: Engine, riverside: Riverside
+) -> None:
+    sign_in_by_keyboard(page, riverside.ana)
+    arrive(page, "Your account")
+    tab_to(page, page.get_by_role("navigation").get_by_role("link", name="Log hours"))
+    page.keyboard.press("Enter")
+    arrive(page, "Log your hours")
+    tab_to(page, page.get_by_label("Who did you volunteer for?"))
+    page.keyboard.type("Riverside Food")
+    tab_to(page, page.get_by_label("Hours"))
+    page.keyboard.type("1")
+    tab_to(page, page.get_by_label("What did you do?"))
+    page.keyboard.type("Drove the van")
+    tab_to(page, page.locator("main").get_by_role("button", name="Log hours"))
+    page.keyboard.press("Enter")
+
+    arrive(page, "Your account")
+    assert flash(page) == "Logged 1 h. It earns credits once approved."
+    [log] = rows_in_bank(engine, HourLog, riverside)
+    assert (log.organisation_id, log.minutes) == (riverside.charity.id, 60)
+
+
+def test_broker_approves_hours_and_the_member_sees_the_credit(
+    new_context: NewContext, engine: Engine, riverside: Riverside
+) -> None:
+    log_for(engine, riverside, minutes=90)
+    broker = new_context().new_page()
+    sign_in(broker, riverside.broker)
+    broker.goto(f"/banks/{riverside.slug}/queue")
+    arrive(broker, "Waiting for approval")
+    broker.get_by_role("checkbox", name="Ana").check()
+    broker.get_by_role("button", name="Approve ticked items").click()
+    arrive(broker, "Waiting for approval")
+    assert flash(broker) == "Approved 1 item."
+
+    member = new_context().new_page()
+    sign_in(member, riverside.ana)
+    member.goto(f"/banks/{riverside.slug}/")
+    arrive(member, "Your account")
+    assert figure(member, "Balance") == "1 h 30 min"
+    assert balance(engine, riverside.ana_id).balance_minutes == 90
+
+
+def test_broker_approves_hours_by_keyboard(
+    page: Page, engine: Engine, riverside: Riverside
+) -> None:
+    log_for(engine, riverside, minutes=60)
+    sign_in_by_keyboard(page, riverside.broker)
+    arrive(page, "Your account")
+    tab_to(page, page.get_by_role("link", name="Queue"))
+    page.keyboard.press("Enter")
+    arrive(page, "Waiting for approval")
+    ana = page.get_by_role("checkbox", name="Ana")
+    tab_to(page, ana)
+    page.keyboard.press("Space")
+    expect(ana).to_be_checked()
+    tab_to(page, page.get_by_role("button", name="Approve ticked items"))
+    page.keyboard.press("Enter")
+
+    arrive(page, "Waiting for approval")
+    assert flash(page) == "Approved 1 item."
+    assert balance(engine, riverside.ana_id).balance_minutes == 60
+
+
+def test_member_gives_a_gift_and_spends_on_an_activity(
+    page: Page, engine: Engine, riverside: Riverside
+) -> None:
+    earn(engine, riverside, riverside.ana, 180)
+    sign_in(page, riverside.ana)
+    page.goto(f"/banks/{riverside.slug}/")
+    page.get_by_role("link", name="Give credits").click()
+    arrive(page, "Give credits")
+    page.get_by_label("Who do you want to give to?").select_option(label="Ben")
+    page.get_by_label("Minutes").fill("30")
+    page.get_by_label("Hours").fill("0")
+    page.get_by_label("Message (optional)").fill("Thanks for the lift")
+    page.locator("main").get_by_role("button", name="Give credits").click()
+    arrive(page, "Your account")
+    assert flash(page) == "You gave 30 min to Ben."
+
+    page.get_by_role("link", name="Spend credits").click()
+    arrive(page, "Spend credits")
+    page.get_by_label("What do you want to do?").select_option(str(riverside.swim.id))
+    page.locator("main").get_by_role("button", name="Spend credits").click()
+    arrive(page, "Your account")
+    assert flash(page) == "You spent 1 h on Swim at Leisure Centre."
+    assert figure(page, "Balance") == "1 h 30 min"
+    assert balance(engine, riverside.ben_id).balance_minutes == 30
+
+
+def test_member_gives_and_spends_by_keyboard(
+    page: Page, engine: Engine, riverside: Riverside
+) -> None:
+    earn(engine, riverside, riverside.ana, 120)
+    sign_in_by_keyboard(page, riverside.ana)
+    page.goto(f"/banks/{riverside.slug}/")
+    tab_to(page, page.get_by_role("link", name="Give credits"))
+    page.keyboard.press("Enter")
+    arrive(page, "Give credits")
+    tab_to(page, page.get_by_label("Who do you want to give to?"))
+    page.keyboard.type("Ben")
+    tab_to(page, page.get_by_label("Hours"))
+    page.keyboard.type("1")
+    tab_to(page, page.locator("main").get_by_role("button", name="Give credits"))
+    page.keyboard.press("Enter")
+    arrive(page, "Your account")
+    assert flash(page) == "You gave 1 h to Ben."
+
+    tab_to(page, page.get_by_role("link", name="Spend credits"))
+    page.keyboard.press("Enter")
+    arrive(page, "Spend credits")
+    tab_to(page, page.get_by_label("What do you want to do?"))
+    page.keyboard.type("Swim")
+    tab_to(page, page.locator("main").get_by_role("button", name="Spend credits"))
+    page.keyboard.press("Enter")
+    arrive(page, "Your account")
+    assert flash(page) == "You spent 1 h on Swim at Leisure Centre."
+    assert balance(engine, riverside.ana_id).balance_minutes == 0
+
+
+def test_broker_logs_hours_on_a_members_behalf(
+    page: Page, engine: Engine, riverside: Riverside
+) -> None:
+    sign_in(page, riverside.broker)
+    page.goto(f"/banks/{riverside.slug}/")
+    page.get_by_role("link", name="Members").click()
+    arrive(page, "Members of Riverside")
+    page.get_by_role("link", name="Log hours for Ana").click()
+    arrive(page, "Log hours for Ana")
+    page.get_by_label("Who did you volunteer for?").select_option(
+        str(riverside.charity.id)
+    )
+    page.get_by_label("Hours").fill("3")
+    page.get_by_label("What did you do?").fill("Stock-taking")
+    page.locator("main").get_by_role("button", name="Log hours").click()
+
+    arrive(page, "Ana's account")
+    assert flash(page) == "Logged 3 h. It earns credits once approved."
+    [log] = rows_in_bank(engine, HourLog, riverside)
+    assert (log.membership_id, log.minutes) == (riverside.ana_id, 180)
+    assert log.logged_by_id == riverside.broker.id
+
+
+def test_broker_logs_hours_on_a_members_behalf_by_keyboard(
+    page: Page, engine: Engine, riverside: Riverside
+) -> None:
+    sign_in_by_keyboard(page, riverside.broker)
+    page.goto(f"/banks/{riverside.slug}/members")
+    arrive(page, "Members of Riverside")
+    tab_to(page, page.get_by_role("link", name="Log hours for Ana"))
+    page.keyboard.press("Enter")
+    arrive(page, "Log hours for Ana")
+    tab_to(page, page.get_by_label("Who did you volunteer for?"))
+    page.keyboard.type("Riverside Food")
+    tab_to(page, page.get_by_label("Hours"))
+    page.keyboard.type("1")
+    tab_to(page, page.get_by_label("Minutes"))
+    page.keyboard.press("Control+A")
+    page.keyboard.type("45")
+    tab_to(page, page.get_by_label("What did you do?"))
+    page.keyboard.type("Welcomed visitors")
+    tab_to(page, page.locator("main").get_by_role("button", name="Log hours"))
+    page.keyboard.press("Enter")
+
+    arrive(page, "Ana's account")
+    [log] = rows_in_bank(engine, HourLog, riverside)
+    assert (log.membership_id, log.minutes) == (riverside.ana_id, 105)
+
+
+def test_a_wrong_form_shows_its_field_error_and_changes_nothing(
+    page: Page, engine: Engine, riverside: Riverside
+) -> None:
+    sign_in(page, riverside.ana)
+    page.goto(f"/banks/{riverside.slug}/log-hours")
+    arrive(page, "Log your hours")
+    before = snapshot(engine)
+    page.get_by_label("Hours").fill("1")
+    page.locator("main").get_by_role("button", name="Log hours").click()
+
+    arrive(page, "Log your hours")
+    organisation = page.get_by_label("Who did you volunteer for?")
+    expect(organisation).to_have_attribute("aria-invalid", "true")
+    expect(organisation).to_have_accessible_description(
+        page.locator("#organisation_id-error").inner_text()
+    )
+    expect(page.get_by_role("alert")).to_contain_text("Please correct this")
+    assert snapshot(engine) == before
+
+
+def test_the_error_summary_leads_to_the_field_by_keyboard(
+    page: Page, riverside: Riverside
+) -> None:
+    sign_in_by_keyboard(page, riverside.ana)
+    page.goto(f"/banks/{riverside.slug}/log-hours")
+    arrive(page, "Log your hours")
+    tab_to(page, page.locator("main").get_by_role("button", name="Log hours"))
+    page.keyboard.press("Enter")
+
+    arrive(page, "Log your hours")
+    error = page.locator("#organisation_id-error").inner_text()
+    tab_to(page, page.get_by_role("alert").get_by_role("link", name=error))
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Who did you volunteer for?")).to_be_focused()
+
+
+def test_the_skip_link_shows_and_leads_past_the_navigation(
+    page: Page, riverside: Riverside
+) -> None:
+    sign_in(page, riverside.broker)
+    arrive(page, "Your account")
+    skip = page.get_by_role("link", name="Skip to the content")
+    tab_to(page, skip)
+    expect(skip).to_be_in_viewport()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    expect(page.locator("main").get_by_role("link", name="Log hours")).to_be_focused()
+    assert_focus_visible(page)

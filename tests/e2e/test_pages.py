@@ -1,0 +1,106 @@
+"""The main pages of the demo time bank, at desktop width, on a phone and zoomed.
+
+Each page must pass axe-core at both widths, and must never scroll sideways on
+a 320 px phone or at 200% zoom (WCAG 2.2's reflow): a wide table scrolls inside
+itself instead. The desktop and phone renderings are saved as screenshots in
+tests/e2e/screenshots/, one pair a page, for people to look at.
+"""
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from timebank.demo import DEMO_PASSWORD, DEMO_SLUG
+
+from .steps import assert_no_serious_violations
+
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+BANK = f"/banks/{DEMO_SLUG}"
+# (screenshot name, who looks, path, main heading); who is the local part of
+# a demo sign-in's email, or None for someone signed out.
+PAGES = [
+    ("home", None, "/", "Timebank"),
+    ("sign-in", None, "/sign-in", "Sign in"),
+    ("dashboard", "ana", f"{BANK}/", "Your account"),
+    ("history", "ana", f"{BANK}/history", "Your entries"),
+    ("log-hours", "ana", f"{BANK}/log-hours", "Log your hours"),
+    ("give", "ana", f"{BANK}/gift", "Give credits"),
+    ("spend", "ana", f"{BANK}/spend", "Spend credits"),
+    ("organisations", "ana", f"{BANK}/organisations", "Organisations"),
+    ("queue", "broker", f"{BANK}/queue", "Waiting for approval"),
+    ("members", "broker", f"{BANK}/members", "Members of Riverside Time Bank"),
+]
+DESKTOP: dict[str, Any] = {"viewport": {"width": 1280, "height": 800}}
+# The narrowest phone that WCAG's reflow asks a page to fit.
+PHONE: dict[str, Any] = {"viewport": {"width": 320, "height": 640}}
+# A 1280 px window at 200% zoom: half as many CSS pixels, each drawn twice as big.
+ZOOMED: dict[str, Any] = {
+    "viewport": {"width": 640, "height": 400},
+    "device_scale_factor": 2,
+}
+
+
+@pytest.fixture(scope="session")
+def signed_in_as(chromium: Browser, server: str) -> dict[str | None, Any]:
+    """Return the cookies of each demo person the pages are seen by."""
+    states: dict[str | None, Any] = {None: None}
+    for who in {who for _, who, _, _ in PAGES if who is not None}:
+        context = chromium.new_context(base_url=server)
+        page = context.new_page()
+        page.goto("/sign-in")
+        page.get_by_label("Email address").fill(f"{who}@{DEMO_SLUG}.example")
+        page.get_by_label("Password").fill(DEMO_PASSWORD)
+        page.locator("main").get_by_role("button", name="Sign in").click()
+        page.get_by_role("button", name="Sign out").wait_for()
+        states[who] = context.storage_state()
+        context.close()
+    return states
+
+
+def open_page(
+    new_context: Callable[..., BrowserContext],
+    state: Any,
+    size: dict[str, Any],
+    path: str,
+    heading: str,
+) -> Page:
+    """Open path at a size, as the person whose cookies state holds."""
+    page = new_context(storage_state=state, **size).new_page()
+    page.goto(path)
+    expect(page.locator("h1")).to_have_text(heading)
+    return page
+
+
+def assert_no_sideways_scrolling(page: Page) -> None:
+    width = page.evaluate(
+        "({page: document.documentElement.scrollWidth, window: innerWidth})"
+    )
+    assert width["page"] <= width["window"], f"{page.url} scrolls sideways: {width}"
+
+
+@pytest.mark.parametrize(
+    "name, who, path, heading", PAGES, ids=[name for name, *_ in PAGES]
+)
+def test_page_passes_axe_and_fits_every_width(
+    new_context: Callable[..., BrowserContext],
+    signed_in_as: dict[str | None, Any],
+    name: str,
+    who: str | None,
+    path: str,
+    heading: str,
+) -> None:
+    state = signed_in_as[who]
+    desktop = open_page(new_context, state, DESKTOP, path, heading)
+    assert_no_serious_violations(desktop)
+    desktop.screenshot(path=SCREENSHOTS / f"{name}-desktop.png", full_page=True)
+
+    phone = open_page(new_context, state, PHONE, path, heading)
+    assert_no_serious_violations(phone)
+    assert_no_sideways_scrolling(phone)
+    phone.screenshot(path=SCREENSHOTS / f"{name}-phone.png", full_page=True)
+
+    zoomed = open_page(new_context, state, ZOOMED, path, heading)
+    assert_no_sideways_scrolling(zoomed)

@@ -24,7 +24,8 @@ browser: $(CHROMIUM) $(AXE)
 
 $(CHROMIUM):
 	$(SUDO) apt-get update
-	$(SUDO) apt-get install -y --no-install-recommends chromium fonts-liberation
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y --no-install-recommends chromium fonts-liberation
 
 $(AXE): tests/e2e/package-lock.json
 	npm ci --prefix tests/e2e

@@ -1,6 +1,6 @@
 """The browser tests: the service as a real server, driven by Debian's Chromium.
 
-One gunicorn serves the session's SQLite database on a free port of
+One gunicorn serves a SQLite database, for as long as these tests run, on a free port of
 127.0.0.1. The database holds the demo time bank, whose year of history the
 screenshots show, and a fresh Riverside of ``tests/timebank/factories.py`` for
 each journey, which the test writes to directly to set the scene. SQLite is
@@ -52,9 +52,9 @@ DESKTOP = {"width": 1280, "height": 800}
 SERVER_START_SECONDS = 30
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="package", autouse=True)
 def cheap_password_hasher() -> Iterator[None]:
-    """Hash the session's passwords cheaply; the server checks them as it would any."""
+    """Hash these tests' passwords cheaply; the server checks them as it would any."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(
             people,
@@ -64,11 +64,11 @@ def cheap_password_hasher() -> Iterator[None]:
         yield
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def database_url(
     tmp_path_factory: pytest.TempPathFactory, cheap_password_hasher: None
 ) -> str:
-    """Return the URL of the session's database, at head, with the demo seeded."""
+    """Return the URL of the database served, at head, with the demo seeded."""
     url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'timebank.sqlite3'}"
     upgrade_database(url)
     engine = create_engine(url)
@@ -79,7 +79,7 @@ def database_url(
     return url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def engine(database_url: str) -> Iterator[Engine]:
     """Return an engine on the database the server serves, to set each scene."""
     engine = create_engine(database_url)
@@ -87,7 +87,7 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def server(database_url: str) -> Iterator[str]:
     """Serve the app with gunicorn on a free port; return its base URL."""
     port = free_port()
@@ -144,9 +144,9 @@ def wait_until_healthy(
     pytest.fail(f"the server did not start:\n{log.read().decode(errors='replace')}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chromium() -> Iterator[Browser]:
-    """Launch Debian's Chromium, headless, for the whole session."""
+    """Launch Debian's Chromium, headless, for all these tests."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, args=CHROMIUM_ARGS

@@ -43,7 +43,7 @@ ZOOMED: dict[str, Any] = {
 }
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def signed_in_as(chromium: Browser, server: str) -> dict[str | None, Any]:
     """Return the cookies of each demo person the pages are seen by."""
     states: dict[str | None, Any] = {None: None}

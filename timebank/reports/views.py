@@ -41,6 +41,7 @@ bp = Blueprint("reports", __name__, url_prefix="/banks/<slug>")
 
 R = TypeVar("R", ImpactReport, OrganisationStatement)
 PERIOD_FIELDS = ("from", "to")
+MIMETYPES = {"pdf": "application/pdf", "csv": "text/csv"}
 
 
 class PeriodQuery(PeriodFields, FormSchema):
@@ -159,13 +160,21 @@ def _render(
 
 
 def _download(
-    body: str | bytes, mimetype: str, name: str, extension: str, report: R
-) -> Response:
-    period = report.period
+    page: ReportPage[R],
+    form: Form,
+    show: Callable[[ReportPage[R], Form], tuple[str, int]],
+    draw: Callable[[R], str | bytes],
+    name: str,
+    extension: str,
+) -> Response | tuple[str, int]:
+    """Send the report as a file, or show its page again when its period was refused."""
+    if page.report is None:
+        return show(page, form)
+    period = page.report.period
     filename = f"{name}-{period.first_day}-to-{period.last_day}.{extension}"
     return Response(
-        body,
-        mimetype=mimetype,
+        draw(page.report),
+        mimetype=MIMETYPES[extension],
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
@@ -203,11 +212,7 @@ def bank_impact(slug: str) -> tuple[str, int]:
 def bank_impact_pdf(slug: str) -> Response | tuple[str, int]:
     """Download a time bank's impact report for a period as a PDF."""
     page, form = _bank_impact(slug)
-    if page.report is None:
-        return _impact_page(page, form)
-    return _download(
-        impact_pdf(page.report), "application/pdf", f"impact-{slug}", "pdf", page.report
-    )
+    return _download(page, form, _impact_page, impact_pdf, f"impact-{slug}", "pdf")
 
 
 @bp.get("/organisations/<id:organisation_id>/impact")
@@ -224,15 +229,8 @@ def organisation_impact_pdf(
 ) -> Response | tuple[str, int]:
     """Download an organisation's impact report for a period as a PDF."""
     page, form = _organisation_impact(slug, organisation_id)
-    if page.report is None:
-        return _impact_page(page, form)
-    return _download(
-        impact_pdf(page.report),
-        "application/pdf",
-        f"impact-organisation-{organisation_id}",
-        "pdf",
-        page.report,
-    )
+    name = f"impact-organisation-{organisation_id}"
+    return _download(page, form, _impact_page, impact_pdf, name, "pdf")
 
 
 @bp.get("/organisations/<id:organisation_id>/statement")
@@ -249,15 +247,8 @@ def organisation_statement_pdf(
 ) -> Response | tuple[str, int]:
     """Download an organisation's statement for a period as a PDF."""
     page, form = _statement(slug, organisation_id)
-    if page.report is None:
-        return _statement_page(page, form)
-    return _download(
-        statement_pdf(page.report),
-        "application/pdf",
-        f"statement-organisation-{organisation_id}",
-        "pdf",
-        page.report,
-    )
+    name = f"statement-organisation-{organisation_id}"
+    return _download(page, form, _statement_page, statement_pdf, name, "pdf")
 
 
 @bp.get("/organisations/<id:organisation_id>/statement.csv")
@@ -267,12 +258,5 @@ def organisation_statement_csv(
 ) -> Response | tuple[str, int]:
     """Download an organisation's statement for a period as CSV."""
     page, form = _statement(slug, organisation_id)
-    if page.report is None:
-        return _statement_page(page, form)
-    return _download(
-        statement_csv(page.report),
-        "text/csv",
-        f"statement-organisation-{organisation_id}",
-        "csv",
-        page.report,
-    )
+    name = f"statement-organisation-{organisation_id}"
+    return _download(page, form, _statement_page, statement_csv, name, "csv")

@@ -133,9 +133,7 @@ def bank_impact_report(
 ) -> ImpactReport:
     """Return a time bank's impact report, for its brokers and admins."""
     open_bank_report(session, actor=actor, bank=bank)
-    period = check_period_or_default(
-        first_day, last_day, today=today() if on is None else on
-    )
+    period = _period(first_day, last_day, on)
     return _impact_report(session, bank, None, period)
 
 
@@ -153,9 +151,7 @@ def organisation_impact_report(
     organisation = open_organisation_report(
         session, actor=actor, bank=bank, organisation_id=organisation_id
     )
-    period = check_period_or_default(
-        first_day, last_day, today=today() if on is None else on
-    )
+    period = _period(first_day, last_day, on)
     return _impact_report(session, bank, organisation, period)
 
 
@@ -173,9 +169,7 @@ def organisation_statement(
     organisation = open_organisation_statement(
         session, actor=actor, bank=bank, organisation_id=organisation_id
     )
-    period = check_period_or_default(
-        first_day, last_day, today=today() if on is None else on
-    )
+    period = _period(first_day, last_day, on)
     logs = _approved_logs(bank, organisation, period)
     months = _hours_by_month(session, logs)
     return OrganisationStatement(
@@ -190,6 +184,13 @@ def organisation_statement(
             for first in period.months
         ],
         volunteers=_hours_by_volunteer(session, logs),
+    )
+
+
+def _period(first_day: date | None, last_day: date | None, on: date | None) -> Period:
+    """Return the period asked for, a missing day filled in as of on or today."""
+    return check_period_or_default(
+        first_day, last_day, today=today() if on is None else on
     )
 
 

@@ -23,20 +23,21 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from random import Random
 from typing import Any
 
 from api_service import (
     STARTUP_TIMEOUT_SECONDS,
     Giver,
+    Tally,
+    add_postgres_url,
     describe_server,
     outcome_of,
     seed_time_bank,
     serving,
 )
 from ledger_bench import (
-    DEFAULT_POSTGRES_URL,
     autocommit,
     check_books,
     checkpoint,
@@ -64,18 +65,6 @@ PGBENCH_SHARE_TARGET = 0.25
 P99_TARGET_MS = 100.0
 TARGET_CLIENTS = 32
 EXPECTED_OUTCOMES = {"201", "422 insufficient-credit"}
-
-
-@dataclass
-class Tally:
-    """What one client saw: each answer's outcome and how long it took."""
-
-    outcomes: Counter[str] = field(default_factory=Counter)
-    latencies_ns: list[int] = field(default_factory=list)
-
-    def add(self, other: "Tally") -> None:
-        self.outcomes.update(other.outcomes)
-        self.latencies_ns.extend(other.latencies_ns)
 
 
 @dataclass(frozen=True)
@@ -125,11 +114,7 @@ def main() -> None:
 def parse_arguments() -> argparse.Namespace:
     """Read the server, the run's length and gunicorn's workers."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--postgres-url",
-        default=os.environ.get("TIMEBANK_BENCH_DATABASE_URL", DEFAULT_POSTGRES_URL),
-        help="a database on the server where the throwaway database is created",
-    )
+    add_postgres_url(parser)
     parser.add_argument(
         "--duration", type=float, default=10, help="seconds per run (10)"
     )

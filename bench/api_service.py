@@ -1,11 +1,13 @@
 """A time bank served by gunicorn, for the scripts that drive its JSON API.
 
 The API benchmark, the crash test and the load run all need the same few
-things: members who earned enough to give and who hold personal tokens, a
-gunicorn serving ``wsgi:app`` on a database that can be killed and started
-again, and one word for what each answer was.
+things: a server on which to make their throwaway database, members who
+earned enough to give and who hold personal tokens, a gunicorn serving
+``wsgi:app`` on a database that can be killed and started again, one word
+for what each answer was, and a tally of the answers.
 """
 
+import argparse
 import http.client
 import json
 import os
@@ -15,13 +17,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import IO
 
+from ledger_bench import DEFAULT_POSTGRES_URL
 from sqlalchemy.orm import Session
 
 import ledger
@@ -41,6 +45,15 @@ STARTUP_TIMEOUT_SECONDS = 120
 # Longer than the pause between a client's first request and the start of a
 # run, so that no keep-alive connection is closed under a waiting client.
 KEEP_ALIVE_SECONDS = 30
+
+
+def add_postgres_url(parser: argparse.ArgumentParser) -> None:
+    """Read the server for the throwaway database: --postgres-url or the environment."""
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("TIMEBANK_BENCH_DATABASE_URL", DEFAULT_POSTGRES_URL),
+        help="a database on the server where the throwaway database is created",
+    )
 
 
 @dataclass(frozen=True)
@@ -287,3 +300,15 @@ def outcome_of(status: int, body: bytes) -> str:
     except (ValueError, KeyError, TypeError, AttributeError):
         problem = "not a problem body"
     return f"{status} {problem}"
+
+
+@dataclass
+class Tally:
+    """What clients saw: each answer's outcome and how long it took."""
+
+    outcomes: Counter[str] = field(default_factory=Counter)
+    latencies_ns: list[int] = field(default_factory=list)
+
+    def add(self, other: "Tally") -> None:
+        self.outcomes.update(other.outcomes)
+        self.latencies_ns.extend(other.latencies_ns)

@@ -20,7 +20,6 @@ nothing. It exits non-zero naming each failure.
 import argparse
 import http.client
 import json
-import os
 import tempfile
 import threading
 import time
@@ -29,8 +28,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from random import Random
 
-from api_service import Gunicorn, SeededBank, outcome_of, seed_time_bank
-from ledger_bench import DEFAULT_POSTGRES_URL, throwaway_postgres
+from api_service import (
+    Gunicorn,
+    SeededBank,
+    add_postgres_url,
+    outcome_of,
+    seed_time_bank,
+)
+from ledger_bench import throwaway_postgres
 from sqlalchemy import select
 
 import ledger
@@ -103,11 +108,7 @@ def main() -> None:
 
 def parse_arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--postgres-url",
-        default=os.environ.get("TIMEBANK_BENCH_DATABASE_URL", DEFAULT_POSTGRES_URL),
-        help="a database on the server where the throwaway database is created",
-    )
+    add_postgres_url(parser)
     parser.add_argument("--clients", type=int, default=8, help="clients (8)")
     parser.add_argument("--kills", type=int, default=5, help="SIGKILLs of gunicorn (5)")
     parser.add_argument(

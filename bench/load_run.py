@@ -24,9 +24,7 @@ import statistics
 import threading
 import time
 import uuid
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from random import Random
 from typing import Any
@@ -35,12 +33,14 @@ from api_service import (
     STARTUP_TIMEOUT_SECONDS,
     Giver,
     SeededBank,
+    Tally,
+    add_postgres_url,
     describe_server,
     outcome_of,
     seed_time_bank,
     serving,
 )
-from ledger_bench import DEFAULT_POSTGRES_URL, check_books, throwaway_postgres
+from ledger_bench import check_books, throwaway_postgres
 
 from timebank.banks.rules import today
 from timebank.database import upgrade_database
@@ -73,18 +73,6 @@ EXPECTED = {
 }
 
 
-@dataclass
-class Tally:
-    """What clients saw of one kind of request: outcomes and latencies."""
-
-    outcomes: Counter[str] = field(default_factory=Counter)
-    latencies_ns: list[int] = field(default_factory=list)
-
-    def add(self, other: "Tally") -> None:
-        self.outcomes.update(other.outcomes)
-        self.latencies_ns.extend(other.latencies_ns)
-
-
 def main() -> None:
     """Seed, serve, load, sample memory, and print the figures."""
     args = parse_arguments()
@@ -109,11 +97,7 @@ def main() -> None:
 
 def parse_arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--postgres-url",
-        default=os.environ.get("TIMEBANK_BENCH_DATABASE_URL", DEFAULT_POSTGRES_URL),
-        help="a database on the server where the throwaway database is created",
-    )
+    add_postgres_url(parser)
     parser.add_argument(
         "--duration", type=float, default=180, help="seconds of load (180)"
     )

@@ -18,19 +18,16 @@ import json
 import os
 import time
 import uuid
-from functools import partial
 from typing import Any
 
-from api_service import Giver, enrol_giver, open_bank
+from api_service import add_postgres_url, seed_time_bank
 from argon2 import PasswordHasher
-from ledger_bench import DEFAULT_POSTGRES_URL, throwaway_postgres
+from ledger_bench import throwaway_postgres
 from sqlalchemy import event
 
-import ledger
 from timebank import create_app
 from timebank.database import EXTENSION, upgrade_database
 from timebank.people import services as people
-from timebank.unit_of_work import run_use_case
 
 MEMBERS = 8
 WARM_UP_GIFTS = 10
@@ -39,17 +36,15 @@ WARM_UP_GIFTS = 10
 def main() -> None:
     """Seed, warm up, and print the statements and CPU time of a gift."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--postgres-url",
-        default=os.environ.get("TIMEBANK_BENCH_DATABASE_URL", DEFAULT_POSTGRES_URL),
-    )
+    add_postgres_url(parser)
     parser.add_argument("--gifts", type=int, default=500, help="gifts timed (500)")
     args = parser.parse_args()
     # Seeding hashes passwords; what a gift costs does not depend on how.
     people.password_hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     with throwaway_postgres(args.postgres_url) as url:
         upgrade_database(url)
-        givers = seed(url)
+        # Gifts go round a ring, so one day's credits never run out.
+        givers = seed_time_bank(url, members=MEMBERS, shifts=1).givers
         os.environ["DATABASE_URL"] = url
         app = create_app()
         statements: list[str] = []
@@ -94,30 +89,6 @@ def main() -> None:
                 give(n)
             spent = time.process_time() - started
             print(f"{1000 * spent / args.gifts:.2f} ms of CPU per gift")
-
-
-def seed(url: str) -> list[Giver]:
-    """Open a time bank of a few members who have earned and hold tokens."""
-    engine = ledger.create_engine(url)
-    try:
-        bank_id, broker, organisation = run_use_case(open_bank, engine=engine)
-        return [
-            run_use_case(
-                partial(
-                    enrol_giver,
-                    bank_id=bank_id,
-                    broker=broker,
-                    organisation=organisation,
-                    n=n,
-                    # Gifts go round a ring, so one day's credits never run out.
-                    shifts=1,
-                ),
-                engine=engine,
-            )
-            for n in range(MEMBERS)
-        ]
-    finally:
-        engine.dispose()
 
 
 if __name__ == "__main__":

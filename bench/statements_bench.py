@@ -16,18 +16,16 @@ import argparse
 import multiprocessing
 import os
 import resource
-import secrets
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from random import Random
 
 from argon2 import PasswordHasher
-from sqlalchemy import Engine, make_url, pool, select
+from ledger_bench import DEFAULT_POSTGRES_URL, throwaway_postgres
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 import ledger
@@ -47,7 +45,6 @@ from timebank.statements.services import (
 )
 from timebank.unit_of_work import run_use_case
 
-DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 LONG_HISTORY = 10_000
 BULK_COUNTS = (250, 1_000)
 ENTRIES_PER_MEMBER = 12
@@ -284,26 +281,6 @@ def _bulk(url: str, seed: Seed, file_format: str, folder: Path, send: object) ->
     send.send((seconds, peak, output.stat().st_size))  # type: ignore[attr-defined]
     output.unlink()
     engine.dispose()
-
-
-@contextmanager
-def throwaway_postgres(server_url: str) -> Iterator[str]:
-    """Create a database beside the one server_url names, and drop it afterwards."""
-    server = make_url(ledger.database.normalise_url(server_url))
-    name = f"timebank_bench_{secrets.token_hex(4)}"
-    admin = ledger.create_engine(
-        server.render_as_string(hide_password=False),
-        isolation_level="AUTOCOMMIT",
-        poolclass=pool.NullPool,
-    )
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 def report(one: dict[str, float], results: list[Bulk]) -> None:

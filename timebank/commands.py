@@ -35,7 +35,7 @@ from timebank.errors import (
     UnknownUser,
 )
 from timebank.exports.services import export_journal_for_operator
-from timebank.people.models import Role, User
+from timebank.people.models import Membership, Role, User
 from timebank.people.services import (
     enrol_member,
     erase_member,
@@ -83,6 +83,17 @@ def user_with_email(session: Session, email: str) -> User:
     if user is None:
         raise UnknownUser(f"There is no user with the email {email}.")
     return user
+
+
+def member_with_email(
+    session: Session, *, bank: TimeBank, email: str
+) -> tuple[User, Membership]:
+    """Return the user registered with email and their membership of the bank."""
+    user = user_with_email(session, email)
+    membership = membership_of(session, user=user, time_bank_id=bank.id)
+    if membership is None:
+        raise UnknownMember(f"{user.email} is not a member of {bank.name}.")
+    return user, membership
 
 
 def enter_as(session: Session, *, actor_email: str, slug: str) -> tuple[User, TimeBank]:
@@ -187,10 +198,7 @@ def grant_role_command(
 
     def work(session: Session) -> tuple[str, str]:
         actor, bank = enter_as(session, actor_email=actor_email, slug=slug)
-        user = user_with_email(session, email)
-        membership = membership_of(session, user=user, time_bank_id=bank.id)
-        if membership is None:
-            raise UnknownMember(f"{user.email} is not a member of {bank.name}.")
+        user, membership = member_with_email(session, bank=bank, email=email)
         grant_role(
             session,
             actor=actor,
@@ -222,10 +230,7 @@ def erase_member_command(slug: str, email: str, reason: str, actor_email: str) -
 
     def work(session: Session) -> str:
         actor, bank = enter_as(session, actor_email=actor_email, slug=slug)
-        user = user_with_email(session, email)
-        membership = membership_of(session, user=user, time_bank_id=bank.id)
-        if membership is None:
-            raise UnknownMember(f"{user.email} is not a member of {bank.name}.")
+        _, membership = member_with_email(session, bank=bank, email=email)
         erase_member(
             session,
             actor=actor,

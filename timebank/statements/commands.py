@@ -8,8 +8,10 @@ NUMBER CHECKSUM`` says whether a printed statement is genuine, and exits
 with status 1 when it is not.
 """
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 from flask import Flask
@@ -22,11 +24,23 @@ from timebank.database import get_engine
 from .models import PrintRun
 from .services import FILE_FORMATS, print_run, request_print_run, verify_statement
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 
 def init_app(app: Flask) -> None:
     """Register the statements' commands on the app."""
     app.cli.add_command(print_statements_command)
     app.cli.add_command(verify_statement_command)
+
+
+def _day_option(flag: str, name: str, which: str) -> Callable[[F], F]:
+    return click.option(
+        flag,
+        name,
+        required=True,
+        type=click.DateTime(["%Y-%m-%d"]),
+        help=f"The {which} day of service, included.",
+    )
 
 
 @click.command("print-statements")
@@ -45,20 +59,8 @@ def init_app(app: Flask) -> None:
     default=None,
     help="Print only the volunteers of this organisation (its id).",
 )
-@click.option(
-    "--from",
-    "first_day",
-    required=True,
-    type=click.DateTime(["%Y-%m-%d"]),
-    help="The first day of service, included.",
-)
-@click.option(
-    "--to",
-    "last_day",
-    required=True,
-    type=click.DateTime(["%Y-%m-%d"]),
-    help="The last day of service, included.",
-)
+@_day_option("--from", "first_day", "first")
+@_day_option("--to", "last_day", "last")
 @click.option(
     "--format",
     "file_format",

@@ -1,5 +1,7 @@
 """Erasing a member's personal details on request: the books keep every posting."""
 
+from collections.abc import Callable
+
 import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
@@ -42,20 +44,24 @@ PASSWORD = "correct horse"
 BOOKS = ("ledger_accounts", "ledger_transactions", "ledger_postings", "accounts")
 
 
+def erasing_ana(
+    place: Riverside, reason: str = "She asked us to"
+) -> Callable[[Session], object]:
+    """Return the use case in which Riverside's admin erases Ana's details."""
+    return lambda s: erase_member(
+        s,
+        actor=place.admin,
+        time_bank_id=place.bank_id,
+        member_id=place.ana_id,
+        reason=reason,
+    )
+
+
 def erase_ana(
     engine: Engine, place: Riverside, reason: str = "She asked us to"
 ) -> None:
     """Erase Ana's details as Riverside's admin."""
-    run(
-        engine,
-        lambda s: erase_member(
-            s,
-            actor=place.admin,
-            time_bank_id=place.bank_id,
-            member_id=place.ana_id,
-            reason=reason,
-        ),
-    )
+    run(engine, erasing_ana(place, reason))
 
 
 def ana_now(engine: Engine, place: Riverside) -> User:
@@ -230,13 +236,7 @@ def test_an_admin_of_only_one_of_their_time_banks_may_not_erase_them(
     run(engine, other_bank)
     assert_refused(
         engine,
-        lambda s: erase_member(
-            s,
-            actor=riverside.admin,
-            time_bank_id=riverside.bank_id,
-            member_id=riverside.ana_id,
-            reason="She asked us to",
-        ),
+        erasing_ana(riverside),
         AdminOfAnotherTimeBank,
         "also a member of a time bank you are not an admin of",
     )
@@ -287,13 +287,7 @@ def test_a_member_is_erased_once(engine: Engine, riverside: Riverside) -> None:
     erase_ana(engine, riverside)
     assert_refused(
         engine,
-        lambda s: erase_member(
-            s,
-            actor=riverside.admin,
-            time_bank_id=riverside.bank_id,
-            member_id=riverside.ana_id,
-            reason="Again",
-        ),
+        erasing_ana(riverside, "Again"),
         AlreadyErased,
         "already erased",
     )

@@ -12,15 +12,20 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
-from timebank.demo import DEMO_PASSWORD, DEMO_SLUG
+from timebank.banks.models import TimeBank
+from timebank.demo import DEMO_NAME, DEMO_PASSWORD, DEMO_SLUG
+from timebank.organisations.models import Organisation
 
 from .steps import assert_no_serious_violations
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 BANK = f"/banks/{DEMO_SLUG}"
 # (screenshot name, who looks, path, main heading); who is the local part of
-# a demo sign-in's email, or None for someone signed out.
+# a demo sign-in's email, or None for someone signed out. {food_bank} in a path
+# is the id of the demo's food bank, which the database chose.
 PAGES = [
     ("home", None, "/", "Timebank"),
     ("sign-in", None, "/sign-in", "Sign in"),
@@ -32,6 +37,14 @@ PAGES = [
     ("organisations", "ana", f"{BANK}/organisations", "Organisations"),
     ("queue", "broker", f"{BANK}/queue", "Waiting for approval"),
     ("members", "broker", f"{BANK}/members", "Members of Riverside Time Bank"),
+    (
+        "organisation",
+        "foodbank",
+        f"{BANK}/organisations/{{food_bank}}",
+        "Riverside Food Bank",
+    ),
+    ("settings", "admin", f"{BANK}/admin/settings", f"Settings of {DEMO_NAME}"),
+    ("audit", "admin", f"{BANK}/admin/audit", "Audit trail"),
 ]
 DESKTOP: dict[str, Any] = {"viewport": {"width": 1280, "height": 800}}
 # The narrowest phone that WCAG's reflow asks a page to fit.
@@ -58,6 +71,19 @@ def signed_in_as(chromium: Browser, server: str) -> dict[str | None, Any]:
         states[who] = context.storage_state()
         context.close()
     return states
+
+
+@pytest.fixture(scope="package")
+def food_bank(engine: Engine) -> int:
+    """Return the id of the demo's food bank."""
+    with Session(engine) as session:
+        return session.scalars(
+            select(Organisation.id)
+            .join(TimeBank, TimeBank.id == Organisation.time_bank_id)
+            .where(
+                TimeBank.slug == DEMO_SLUG, Organisation.name == "Riverside Food Bank"
+            )
+        ).one()
 
 
 def open_page(
@@ -87,12 +113,14 @@ def assert_no_sideways_scrolling(page: Page) -> None:
 def test_page_passes_axe_and_fits_every_width(
     new_context: Callable[..., BrowserContext],
     signed_in_as: dict[str | None, Any],
+    food_bank: int,
     name: str,
     who: str | None,
     path: str,
     heading: str,
 ) -> None:
     state = signed_in_as[who]
+    path = path.format(food_bank=food_bank)
     desktop = open_page(new_context, state, DESKTOP, path, heading)
     assert_no_serious_violations(desktop)
     desktop.screenshot(path=SCREENSHOTS / f"{name}-desktop.png", full_page=True)

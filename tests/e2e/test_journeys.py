@@ -3,23 +3,36 @@
 Each journey starts in a fresh Riverside time bank of its own, and every page
 it reaches is checked with axe-core (``steps.arrive``). The keyboard journeys
 move with Tab, type, and press Enter or Space; each stop they reach must
-show its focus. Statements will add a journey of their own here: an
-organisation's admin downloads a statement PDF and checks its closing balance.
+show its focus. The statement journeys download a PDF through the browser and
+read it back: its opening balance, its lines and its closing balance, which must
+be the account's balance in the books.
 """
 
+import re
 from collections.abc import Callable
+from datetime import date
 
 from playwright.sync_api import BrowserContext, Page, expect
+from pypdf import PdfReader
 from sqlalchemy import Engine
 
+import ledger
+from timebank.banks.models import EarnSource
+from timebank.durations import format_minutes
 from timebank.hour_logs.models import HourLog
+from timebank.hour_logs.services import approve_hour_log
+from timebank.people.models import User
+from timebank.statements.pdf import pdf_text
 
 from ..timebank.factories import (
     Riverside,
     balance,
+    days_ago,
     earn,
     log_for,
+    open_riverside,
     rows_in_bank,
+    run,
     snapshot,
 )
 from .steps import (
@@ -286,3 +299,162 @@ def test_the_skip_link_shows_and_leads_past_the_navigation(
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.closest('main') !== null")
     assert_focus_visible(page)
+
+
+def approve_at_the_food_bank(
+    engine: Engine, place: Riverside, *, member: User, minutes: int, days: int
+) -> int:
+    """Approve the minutes a member logged for days ago; return the entry's number."""
+    log = log_for(
+        engine,
+        place,
+        member_id=place.ana_id if member == place.ana else place.ben_id,
+        minutes=minutes,
+        actor=member,
+        service_date=days_ago(days),
+    )
+    approved = run(
+        engine, lambda s: approve_hour_log(s, actor=place.broker, hour_log_id=log.id)
+    )
+    assert approved.transaction_id is not None
+    return approved.transaction_id
+
+
+def account_balance(engine: Engine, account_id: int) -> int:
+    """Return an account's balance in the books."""
+    return run(
+        engine, lambda s: ledger.get_account(s.connection(), account_id)
+    ).balance_minutes
+
+
+def download_pdf(page: Page, submit: Callable[[], None]) -> tuple[str, list[str]]:
+    """Download the file that submit asks for; return its name and its pages' text."""
+    with page.expect_download() as asked:
+        submit()
+    download = asked.value
+    pages = PdfReader(download.path()).pages
+    return download.suggested_filename, [sheet.extract_text() for sheet in pages]
+
+
+def assert_statement_shows(
+    pages: list[str], *, opening: int, entries: list[int], closing: int
+) -> None:
+    """Check a statement PDF's opening balance, entry numbers and closing balance."""
+    text = "\n".join(pages)
+    for label, minutes in (("Opening", opening), ("Closing", closing)):
+        shown = re.escape(pdf_text(format_minutes(minutes)))
+        assert re.search(rf"{label} balance\s*{shown}\n", text), (label, text)
+    numbers = re.findall(r"^(\d+) +\d{4}-\d\d-\d\d", text, re.M)
+    assert [int(number) for number in numbers] == entries
+
+
+def choose_period(page: Page, first_day: date, last_day: date) -> None:
+    page.get_by_label("First day").fill(first_day.isoformat())
+    page.get_by_label("Last day").fill(last_day.isoformat())
+
+
+def test_organisation_admin_downloads_the_organisations_statement(
+    page: Page, engine: Engine
+) -> None:
+    place = open_riverside(engine, earn_source=EarnSource.ORGANISATION)
+    approve_at_the_food_bank(engine, place, member=place.ana, minutes=120, days=9)
+    entries = [
+        approve_at_the_food_bank(engine, place, member=place.ben, minutes=90, days=4),
+        approve_at_the_food_bank(engine, place, member=place.ana, minutes=45, days=1),
+    ]
+    first_day, last_day = days_ago(6), days_ago(0)
+    sign_in(page, place.charity_admin)
+    page.goto(f"/banks/{place.slug}/")
+    arrive(page, "Your account")
+    page.get_by_role("navigation").get_by_role("link", name="Organisations").click()
+    arrive(page, "Organisations")
+    page.get_by_role("link", name="Riverside Food Bank").click()
+    arrive(page, "Riverside Food Bank")
+    page.get_by_role("link", name="Statement of this account").click()
+    arrive(page, "Statement of Riverside Food Bank")
+    choose_period(page, first_day, last_day)
+    page.get_by_label("File").select_option("pdf")
+    name, pages = download_pdf(
+        page,
+        page.get_by_role("button", name="Download the statement").click,
+    )
+
+    assert name.endswith(f"-{first_day}-{last_day}.pdf")
+    assert_statement_shows(
+        pages,
+        opening=-120,
+        entries=entries,
+        closing=account_balance(engine, place.charity.account_id),
+    )
+    assert account_balance(engine, place.charity.account_id) == -255
+
+
+def test_organisation_admin_downloads_the_statement_by_keyboard(
+    new_context: NewContext, engine: Engine
+) -> None:
+    place = open_riverside(engine, earn_source=EarnSource.ORGANISATION)
+    approve_at_the_food_bank(engine, place, member=place.ana, minutes=60, days=8)
+    entries = [
+        approve_at_the_food_bank(engine, place, member=place.ben, minutes=30, days=2),
+    ]
+    # Chromium's date fields take their digits month first in American English.
+    page = new_context(locale="en-US").new_page()
+    sign_in_by_keyboard(page, place.charity_admin)
+    page.goto(f"/banks/{place.slug}/organisations")
+    arrive(page, "Organisations")
+    tab_to(page, page.get_by_role("link", name="Riverside Food Bank"))
+    page.keyboard.press("Enter")
+    arrive(page, "Riverside Food Bank")
+    tab_to(page, page.get_by_role("link", name="Statement of this account"))
+    page.keyboard.press("Enter")
+    arrive(page, "Statement of Riverside Food Bank")
+    first_day, last_day = days_ago(5), days_ago(0)
+    for field, day in (("First day", first_day), ("Last day", last_day)):
+        tab_to(page, page.get_by_label(field))
+        page.keyboard.type(day.strftime("%m%d%Y"))
+    tab_to(page, page.get_by_role("button", name="Download the statement"))
+    name, pages = download_pdf(page, lambda: page.keyboard.press("Enter"))
+
+    assert name.endswith(f"-{first_day}-{last_day}.pdf")
+    assert_statement_shows(
+        pages,
+        opening=-60,
+        entries=entries,
+        closing=account_balance(engine, place.charity.account_id),
+    )
+
+
+def test_broker_downloads_a_members_statement_from_the_members_page(
+    page: Page, engine: Engine, riverside: Riverside
+) -> None:
+    approve_at_the_food_bank(
+        engine, riverside, member=riverside.ana, minutes=60, days=12
+    )
+    entries = [
+        approve_at_the_food_bank(
+            engine, riverside, member=riverside.ana, minutes=15 * day, days=day
+        )
+        for day in (3, 2, 1)
+    ]
+    first_day, last_day = days_ago(7), days_ago(0)
+    sign_in(page, riverside.broker)
+    page.goto(f"/banks/{riverside.slug}/members")
+    arrive(page, "Members of Riverside")
+    page.get_by_role("link", name="Ana", exact=True).click()
+    arrive(page, "Ana's account")
+    page.get_by_role("link", name="Ana's statement").click()
+    arrive(page, "Statement of Ana")
+    choose_period(page, first_day, last_day)
+    name, pages = download_pdf(
+        page,
+        page.get_by_role("button", name="Download the statement").click,
+    )
+
+    assert name.endswith(f"-{first_day}-{last_day}.pdf")
+    assert_statement_shows(
+        pages,
+        opening=60,
+        entries=entries,
+        closing=balance(engine, riverside.ana_id).balance_minutes,
+    )
+    assert balance(engine, riverside.ana_id).balance_minutes == 150

@@ -58,6 +58,8 @@ def assert_no_serious_violations(page: Page) -> None:
     element, so a strict Content-Security-Policy (no 'unsafe-inline') does not
     block it and the pages are checked under the policy people get.
     """
+    # axe measures sizes and colours, so the stylesheet must have loaded.
+    page.wait_for_load_state("load")
     if not page.evaluate("typeof axe !== 'undefined'"):
         page.evaluate(AXE_SOURCE.read_text())
     results: dict[str, Any] = page.evaluate(

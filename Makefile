@@ -6,7 +6,9 @@ PORT := 5000
 
 .PHONY: venv browser run test bench bench-api bench-statements crash-test load-run clean
 
-venv: $(VENV)/.installed
+CATALOGUES := $(wildcard timebank/translations/*/LC_MESSAGES/messages.po)
+
+venv: $(VENV)/.installed $(CATALOGUES:.po=.mo)
 
 # Reinstalled only when the dependencies in setup.cfg change.
 $(VENV)/.installed: setup.cfg
@@ -14,6 +16,10 @@ $(VENV)/.installed: setup.cfg
 	$(BIN)/python -m pip install --upgrade pip
 	$(BIN)/python -m pip install -e '.[test]'
 	touch $@
+
+# The translations are compiled here, not committed: a .mo follows its .po.
+%.mo: %.po $(VENV)/.installed
+	$(BIN)/pybabel compile -i $< -o $@
 
 # The browser tests drive Debian's Chromium, and run axe-core from npm on each page.
 CHROMIUM := /usr/bin/chromium

@@ -24,10 +24,11 @@ from .banks import views as banks
 from .durations import format_minutes
 from .exchanges import views as exchanges
 from .exports import views as exports
-from .extensions import csrf, limiter, login_manager
+from .extensions import babel, csrf, limiter, login_manager
 from .forms import LARGEST_ID
 from .gifts import views as gifts
 from .hour_logs import views as hour_logs
+from .languages import views as languages
 from .organisations import views as organisations
 from .people import views as people
 from .reports import views as reports
@@ -69,6 +70,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     statement_commands.init_app(app)
     login_manager.init_app(app)
     csrf.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=languages.select_locale,
+        default_translation_directories=str(PROJECT / "timebank" / "translations"),
+    )
     limiter.init_app(app)
     error_pages.init_app(app)
     security_headers.init_app(app)
@@ -80,6 +86,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         home,
         health,
         people,
+        languages,
         accounts,
         hour_logs,
         gifts,

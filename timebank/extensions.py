@@ -1,5 +1,6 @@
 """The Flask extensions: created unbound here, bound to an app in create_app."""
 
+from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -12,6 +13,8 @@ login_manager.login_message = "Please sign in to see that page."
 login_manager.session_protection = "strong"
 
 csrf = CSRFProtect()
+
+babel = Babel()
 
 # Counted per client address, in the storage RATELIMIT_STORAGE_URI names:
 # memory, per process, by default.

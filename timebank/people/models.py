@@ -51,6 +51,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime]
     erased_at: Mapped[datetime | None]
+    # The language the pages are shown in: a code of timebank.languages.
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
 
     # What flask-login asks of a signed-in user.
     is_authenticated = True

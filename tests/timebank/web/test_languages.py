@@ -1,0 +1,106 @@
+"""The pages in English or Welsh: each person's choice, remembered."""
+
+import re
+
+from flask import Flask
+from sqlalchemy import Engine, select
+
+from timebank.people.models import User
+
+from ..factories import Riverside, run
+from .conftest import Browser
+
+WELSH_SIGN_IN = "Mewngofnodi"
+
+
+def html_lang(page_text: str) -> str:
+    found = re.search(r'<html lang="([^"]+)">', page_text)
+    assert found is not None
+    return found.group(1)
+
+
+def choose(browser: Browser, language: str, *, on: str = "/sign-in") -> str:
+    """Press the switcher's button for language on a page; return where it leads."""
+    response = browser.submit(
+        "/language", {"language": language, "next": on}, form_url=on
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response.location
+
+
+def test_pages_are_in_english_unless_someone_asks_for_welsh(
+    riverside: Riverside, browser: Browser
+) -> None:
+    text = browser.get("/sign-in").get_data(as_text=True)
+    assert html_lang(text) == "en"
+    assert "<h1>Sign in</h1>" in text
+    assert 'value="cy" lang="cy">Cymraeg</button>' in text
+
+
+def test_a_browser_that_prefers_welsh_gets_the_pages_in_welsh(
+    riverside: Riverside, browser: Browser
+) -> None:
+    page = browser.client.get("/sign-in", headers={"Accept-Language": "cy, en;q=0.5"})
+    text = page.get_data(as_text=True)
+    assert html_lang(text) == "cy"
+    assert f"<h1>{WELSH_SIGN_IN}</h1>" in text
+
+
+def test_a_visitor_switches_to_welsh_and_back(
+    riverside: Riverside, browser: Browser
+) -> None:
+    assert choose(browser, "cy") == "/sign-in"
+    text = browser.get("/sign-in").get_data(as_text=True)
+    assert html_lang(text) == "cy"
+    assert f"<h1>{WELSH_SIGN_IN}</h1>" in text
+    assert 'value="en" lang="en">English</button>' in text
+    choose(browser, "en")
+    assert "<h1>Sign in</h1>" in browser.get("/sign-in").get_data(as_text=True)
+
+
+def test_a_members_choice_of_welsh_is_kept_for_their_next_sign_in(
+    engine: Engine, riverside: Riverside, app: Flask, browser: Browser
+) -> None:
+    dashboard = f"/banks/{riverside.slug}/"
+    app_browser = Browser(app.test_client())
+    app_browser.sign_in(riverside.ana)
+    choose(app_browser, "cy", on=dashboard)
+    assert html_lang(app_browser.get(dashboard).get_data(as_text=True)) == "cy"
+    stored = run(
+        engine,
+        lambda s: s.scalar(select(User.language).where(User.id == riverside.ana.id)),
+    )
+    assert stored == "cy"
+
+    # Another browser, which has never seen the switcher, asks for English.
+    browser.sign_in(riverside.ana)
+    text = browser.client.get(dashboard, headers={"Accept-Language": "en"}).get_data(
+        as_text=True
+    )
+    assert html_lang(text) == "cy"
+    assert "Allgofnodi" in text
+
+
+def test_a_member_who_never_chose_sees_english_whatever_a_visitor_chose_before(
+    riverside: Riverside, browser: Browser
+) -> None:
+    choose(browser, "cy")
+    browser.sign_in(riverside.ben)
+    text = browser.get(f"/banks/{riverside.slug}/").get_data(as_text=True)
+    assert html_lang(text) == "en"
+
+
+def test_an_unknown_language_is_refused_and_changes_nothing(
+    engine: Engine, riverside: Riverside, browser: Browser
+) -> None:
+    browser.sign_in(riverside.ana)
+    response = browser.submit("/language", {"language": "fr"}, form_url="/sign-in")
+    assert response.status_code == 422
+    assert "The pages are shown in English (en) or Cymraeg (cy) only." in (
+        response.get_data(as_text=True)
+    )
+    stored = run(
+        engine,
+        lambda s: s.scalar(select(User.language).where(User.id == riverside.ana.id)),
+    )
+    assert stored == "en"

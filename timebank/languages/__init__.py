@@ -1,0 +1,1 @@
+"""The languages the pages are shown in, and each person's choice of one."""

@@ -193,7 +193,7 @@ def test_a_broker_or_admin_sees_any_members_entries_in_their_bank(
         page = browser_for(person).get(url)
         assert page.status_code == 200, person.name
         assert entry_memos(page) == [books.gifts], person.name
-    assert "Ana&#39;s entries" in browser_for(riverside.broker).get(url).text
+    assert "Ana's entries" in browser_for(riverside.broker).get(url).text
 
 
 def test_a_member_may_not_see_another_members_entries(

@@ -1,7 +1,9 @@
 """The pages in English or Welsh: each person's choice, remembered."""
 
 import re
+from collections.abc import Callable
 
+import pytest
 from flask import Flask
 from sqlalchemy import Engine, select
 
@@ -104,3 +106,40 @@ def test_an_unknown_language_is_refused_and_changes_nothing(
         lambda s: s.scalar(select(User.language).where(User.id == riverside.ana.id)),
     )
     assert stored == "en"
+
+
+@pytest.mark.parametrize(
+    ("page", "welsh_heading"),
+    [
+        ("/", "<h1>Eich cyfrif</h1>"),
+        ("/history", "<h1>Eich cofnodion</h1>"),
+        ("/log-hours", "<h1>Cofnodi eich oriau</h1>"),
+        ("/exchange", "<h1>Cefais help gan rywun</h1>"),
+        ("/gift", "<h1>Rhoi credydau</h1>"),
+        ("/spend", "<h1>Gwario credydau</h1>"),
+    ],
+)
+def test_a_member_who_chose_welsh_reads_their_pages_in_welsh(
+    riverside: Riverside,
+    browser_for: Callable[[User], Browser],
+    page: str,
+    welsh_heading: str,
+) -> None:
+    url = f"/banks/{riverside.slug}{page}"
+    browser = browser_for(riverside.ana)
+    choose(browser, "cy", on=url)
+    text = browser.get(url).get_data(as_text=True)
+    assert welsh_heading in text
+    assert 'lang="cy"' in text
+    assert "Fy nghyfrif" in text
+
+
+def test_a_refused_form_in_welsh_still_says_what_to_correct(
+    riverside: Riverside, browser_for: Callable[[User], Browser]
+) -> None:
+    url = f"/banks/{riverside.slug}/gift"
+    browser = browser_for(riverside.ana)
+    choose(browser, "cy", on=url)
+    response = browser.submit(url, {"recipient": "", "hours": "1", "minutes": "0"})
+    assert response.status_code == 422
+    assert "Cywirwch hyn, os gwelwch yn dda" in response.get_data(as_text=True)

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from flask import flash, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate
 from sqlalchemy.orm import Session
@@ -123,19 +124,22 @@ def message_for(error: Exception) -> str:
 
     The ledger's own messages name accounts by number; these name no one.
     """
+    message: str
     if isinstance(error, InsufficientCredit):
-        return (
-            "There is not enough credit for this: "
-            f"{format_minutes(max(error.available_minutes, 0))} can be used."
+        message = _(
+            "There is not enough credit for this: %(amount)s can be used.",
+            amount=format_minutes(max(error.available_minutes, 0)),
         )
-    if isinstance(error, AccountFrozen):
-        return (
+    elif isinstance(error, AccountFrozen):
+        message = _(
             "An account this would use is frozen, so no credits can go in or out "
             "of it. Please ask a broker."
         )
-    if isinstance(error, AccountClosed):
-        return "An account this would use is closed."
-    return str(error)
+    elif isinstance(error, AccountClosed):
+        message = _("An account this would use is closed.")
+    else:
+        message = str(error)
+    return message
 
 
 class Form:
@@ -244,7 +248,7 @@ class Form:
         )
         done = Done(**json.loads(outcome.value))
         if outcome.replayed:
-            flash("That form was already sent, and it was recorded once.")
+            flash(_("That form was already sent, and it was recorded once."))
         else:
             flash(done.message)
         return done.url

@@ -5,6 +5,7 @@ from datetime import date
 
 from flask import Blueprint, render_template, request, url_for
 from flask import redirect as redirect_to
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
@@ -115,10 +116,14 @@ def _record(session: Session, page: ExchangePage, form: Form) -> Done:
     name = session.get_one(User, provider.user_id).display_name
     amount = format_minutes(exchange.minutes)
     if exchange.status == Decision.PENDING:
-        message = (
-            f"Recorded {amount} of help from {name}. It is paid once a broker "
-            "approves it; until then, the time is set aside from what you can use."
+        message = _(
+            "Recorded %(amount)s of help from %(name)s. It is paid once a broker "
+            "approves it; until then, the time is set aside from what you can use.",
+            amount=amount,
+            name=name,
         )
     else:
-        message = f"You paid {name} {amount} for their help."
+        message = _(
+            "You paid %(name)s %(amount)s for their help.", name=name, amount=amount
+        )
     return Done(url_for("accounts.dashboard", slug=page.bank.slug), message)

@@ -5,6 +5,7 @@ from typing import Any
 
 from flask import Blueprint, render_template, request, url_for
 from flask import redirect as redirect_to
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from marshmallow import fields, post_load, validate
 from sqlalchemy.orm import Session
@@ -125,17 +126,28 @@ def _give(session: Session, page: GiftPage, form: Form) -> Done:
         minutes=form.data["time"],
         message=form.data["message"],
     )
-    if gift.recipient_id is None:
-        recipient = "the community pool"
-    else:
-        member = session.get_one(Membership, gift.recipient_id)
-        recipient = session.get_one(User, member.user_id).display_name
     amount = format_minutes(gift.minutes)
-    if gift.status == Decision.PENDING:
-        message = (
-            f"Your gift of {amount} to {recipient} waits for a broker's approval. "
-            "Until then, the time is set aside from what you can use."
+    pending = gift.status == Decision.PENDING
+    if gift.recipient_id is None:
+        if pending:
+            message = _(
+                "Your gift of %(amount)s to the community pool waits for a "
+                "broker's approval. Until then, the time is set aside from what "
+                "you can use.",
+                amount=amount,
+            )
+        else:
+            message = _("You gave %(amount)s to the community pool.", amount=amount)
+        return Done(url_for("accounts.dashboard", slug=page.bank.slug), message)
+    member = session.get_one(Membership, gift.recipient_id)
+    recipient = session.get_one(User, member.user_id).display_name
+    if pending:
+        message = _(
+            "Your gift of %(amount)s to %(name)s waits for a broker's approval. "
+            "Until then, the time is set aside from what you can use.",
+            amount=amount,
+            name=recipient,
         )
     else:
-        message = f"You gave {amount} to {recipient}."
+        message = _("You gave %(amount)s to %(name)s.", amount=amount, name=recipient)
     return Done(url_for("accounts.dashboard", slug=page.bank.slug), message)

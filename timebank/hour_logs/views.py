@@ -5,6 +5,7 @@ from datetime import date
 
 from flask import Blueprint, render_template, request, url_for
 from flask import redirect as redirect_to
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
@@ -124,5 +125,8 @@ def _log(session: Session, page: HourLogPage, form: Form) -> Done:
         )
     return Done(
         url,
-        f"Logged {format_minutes(log.minutes)}. It earns credits once approved.",
+        _(
+            "Logged %(amount)s. It earns credits once approved.",
+            amount=format_minutes(log.minutes),
+        ),
     )

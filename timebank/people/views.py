@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from marshmallow import ValidationError, fields, validate, validates_schema
 from sqlalchemy.orm import Session
@@ -71,7 +72,7 @@ def sign_in() -> str | Response | tuple[str, int]:
             login_user(user)
             return redirect(safe_next(request.args.get("next")))
         # One message whether the email is unknown or the password is wrong.
-        form.errors["form"] = "That email address and password do not match."
+        form.errors["form"] = _("That email address and password do not match.")
     form.values.pop("password", None)
     return render_template("people/sign_in.html", form=form), 422
 

@@ -5,6 +5,7 @@ from datetime import date
 
 from flask import Blueprint, render_template, request, url_for
 from flask import redirect as redirect_to
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
@@ -111,6 +112,10 @@ def _spend(session: Session, page: SpendPage, form: Form) -> Done:
     partner = session.get_one(Organisation, spend.organisation_id)
     return Done(
         url_for("accounts.dashboard", slug=page.bank.slug),
-        f"You spent {format_minutes(spend.minutes)} on {activity.name} "
-        f"at {partner.name}.",
+        _(
+            "You spent %(amount)s on %(activity)s at %(place)s.",
+            amount=format_minutes(spend.minutes),
+            activity=activity.name,
+            place=partner.name,
+        ),
     )

@@ -9,7 +9,7 @@ from sqlalchemy import Engine, select
 
 from timebank.people.models import User
 
-from ..factories import Riverside, run
+from ..factories import Riverside, earn, run
 from .conftest import Browser
 
 WELSH_SIGN_IN = "Mewngofnodi"
@@ -143,3 +143,31 @@ def test_a_refused_form_in_welsh_still_says_what_to_correct(
     response = browser.submit(url, {"recipient": "", "hours": "1", "minutes": "0"})
     assert response.status_code == 422
     assert "Cywirwch hyn, os gwelwch yn dda" in response.get_data(as_text=True)
+
+
+def test_a_gift_given_in_welsh_is_confirmed_in_welsh(
+    riverside: Riverside, browser_for: Callable[[User], Browser], engine: Engine
+) -> None:
+    earn(engine, riverside, riverside.ana, 120)
+    url = f"/banks/{riverside.slug}/gift"
+    browser = browser_for(riverside.ana)
+    choose(browser, "cy", on=url)
+    response = browser.submit(
+        url, {"recipient": str(riverside.ben_id), "hours": "1", "minutes": "0"}
+    )
+    assert response.status_code == 302
+    dashboard = browser.get(response.location).get_data(as_text=True)
+    assert f"Rydych chi wedi rhoi 1 h i {riverside.ben.name}." in dashboard
+
+
+def test_a_failed_sign_in_is_explained_in_welsh(
+    riverside: Riverside, browser: Browser
+) -> None:
+    choose(browser, "cy")
+    response = browser.submit(
+        "/sign-in", {"email": riverside.ana.email, "password": "not the password"}
+    )
+    assert response.status_code == 422
+    assert "Nid yw&#39;r cyfeiriad e-bost a&#39;r cyfrinair yn cyfateb." in (
+        response.get_data(as_text=True)
+    )

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import Blueprint, render_template, url_for
+from flask_babel import lazy_gettext
 from flask_login import current_user, login_required
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 from sqlalchemy.orm import Session
@@ -76,12 +77,12 @@ def _render(overview: AccountOverview, viewer: Membership) -> str:
 FILTERS = ("from", "to", "kind")
 CURSOR = "cursor"
 KIND_OPTIONS = [
-    ("all", "Everything"),
-    ("earned", "Earned by volunteering"),
-    ("exchanges", "Exchanges with members"),
-    ("gifts", "Gifts"),
-    ("spends", "Spent on activities"),
-    ("reversals", "Reversals (corrections)"),
+    ("all", lazy_gettext("Everything")),
+    ("earned", lazy_gettext("Earned by volunteering")),
+    ("exchanges", lazy_gettext("Exchanges with members")),
+    ("gifts", lazy_gettext("Gifts")),
+    ("spends", lazy_gettext("Spent on activities")),
+    ("reversals", lazy_gettext("Reversals (corrections)")),
 ]
 BROKEN_CURSOR = "This link to older entries is broken or out of date."
 

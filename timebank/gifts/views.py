@@ -107,7 +107,7 @@ def _page(session: Session, *, slug: str) -> GiftPage:
         viewer=viewer,
         usable_minutes=spendable_minutes(session, giver),
         most_minutes=GIFT_LIMIT_MINUTES,
-        recipients=[(POOL, "The community pool")]
+        recipients=[(POOL, _("The community pool"))]
         + [
             (str(member.id), user.display_name)
             for member, user in others

@@ -171,3 +171,14 @@ def test_a_failed_sign_in_is_explained_in_welsh(
     assert "Nid yw&#39;r cyfeiriad e-bost a&#39;r cyfrinair yn cyfateb." in (
         response.get_data(as_text=True)
     )
+
+
+def test_the_choices_of_a_welsh_form_are_in_welsh(
+    riverside: Riverside, browser_for: Callable[[User], Browser]
+) -> None:
+    browser = browser_for(riverside.ana)
+    history = f"/banks/{riverside.slug}/history"
+    choose(browser, "cy", on=history)
+    assert '<option value="all">Popeth</option>' in browser.get(history).text
+    gift = browser.get(f"/banks/{riverside.slug}/gift").text
+    assert '<option value="pool">Y gronfa gymunedol</option>' in gift

@@ -67,13 +67,18 @@ def check_period_or_default(
     calendar months that end with the last day's month.
     """
     last = today if last_day is None else last_day
-    if first_day is None:
-        # No earlier month than the calendar's first.
-        start = max(_month_index(last) - DEFAULT_MONTHS + 1, _month_index(date.min))
-        first = _month_start(start)
-    else:
-        first = first_day
+    first = months_ending(last, DEFAULT_MONTHS)[0] if first_day is None else first_day
     return check_period(first, last, today=today)
+
+
+def months_ending(day: date, count: int) -> list[date]:
+    """Return the first days of the count calendar months ending with day's month.
+
+    None is earlier than the calendar's first month.
+    """
+    last = _month_index(day)
+    first = max(last - count + 1, _month_index(date.min))
+    return [_month_start(index) for index in range(first, last + 1)]
 
 
 def _month_index(day: date) -> int:

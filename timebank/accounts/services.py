@@ -26,6 +26,7 @@ from timebank.organisations.models import Organisation
 from timebank.organisations.services import open_organisation
 from timebank.people.models import Membership, Role, User
 from timebank.people.services import STAFF, get_member, membership_of, require_role
+from timebank.periods import months_ending
 
 # The kinds of entry that count as earning and as spending in the monthly chart;
 # gifts and reversals are shown in the history but not charted.
@@ -260,7 +261,7 @@ def monthly_totals(session: Session, account_id: int, *, on: date) -> list[Month
     Months are calendar months of the service date, the one holding ``on``
     last; only posted entries count.
     """
-    months = _last_months(on, CHART_MONTHS)
+    months = months_ending(on, CHART_MONTHS)
     year = extract("year", transactions.c.service_date)
     month = extract("month", transactions.c.service_date)
     earned = func.sum(postings.c.minutes).filter(
@@ -283,12 +284,6 @@ def monthly_totals(session: Session, account_id: int, *, on: date) -> list[Month
     return [
         Month(first, *totals.get((first.year, first.month), (0, 0))) for first in months
     ]
-
-
-def _last_months(on: date, count: int) -> list[date]:
-    """Return the first days of the count months ending with on's month."""
-    index = on.year * 12 + on.month - 1
-    return [date(i // 12, i % 12 + 1, 1) for i in range(index - count + 1, index + 1)]
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ from timebank.people.services import (
     require_reason,
     require_role,
 )
+from timebank.periods import months_ending
 
 from .models import Activity, Organisation, OrganisationAdmin
 
@@ -496,7 +497,7 @@ def _approved_by_month(
     session: Session, organisation: Organisation, *, on: date
 ) -> list[MonthOfHours]:
     """Return the minutes approved in each of the months ending with on's."""
-    months = _months_ending(on, HOURS_MONTHS)
+    months = months_ending(on, HOURS_MONTHS)
     year = extract("year", HourLog.service_date)
     month = extract("month", HourLog.service_date)
     rows = session.execute(
@@ -513,12 +514,6 @@ def _approved_by_month(
         MonthOfHours(first, totals.get((first.year, first.month), 0))
         for first in months
     ]
-
-
-def _months_ending(on: date, count: int) -> list[date]:
-    """Return the first days of the count months ending with on's month."""
-    index = on.year * 12 + on.month - 1
-    return [date(i // 12, i % 12 + 1, 1) for i in range(index - count + 1, index + 1)]
 
 
 def enter_organisation(

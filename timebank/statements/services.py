@@ -36,6 +36,7 @@ from ledger.schema import accounts
 from timebank.accounts.services import (
     EARNED_KINDS,
     SPENT_KINDS,
+    Month,
     account_labels,
     describe_entries,
     open_account,
@@ -105,15 +106,6 @@ class Totals:
 
 
 @dataclass(frozen=True)
-class MonthFigures:
-    """A calendar month of the period: minutes earned and spent, by service date."""
-
-    first_day: date
-    earned_minutes: int
-    spent_minutes: int
-
-
-@dataclass(frozen=True)
 class Statement:
     """A statement of one account for a period, as issued at a moment."""
 
@@ -128,7 +120,7 @@ class Statement:
     lines: list[StatementLine]
     closing_minutes: int
     totals: Totals
-    months: list[MonthFigures]
+    months: list[Month]
 
 
 @dataclass(frozen=True)
@@ -339,7 +331,7 @@ def _totals(lines: Sequence[StatementLine]) -> Totals:
     return Totals(earned, spent, gifted, received, other)
 
 
-def _months(period: Period, lines: Sequence[StatementLine]) -> list[MonthFigures]:
+def _months(period: Period, lines: Sequence[StatementLine]) -> list[Month]:
     earned = dict.fromkeys(period.months, 0)
     spent = dict.fromkeys(period.months, 0)
     for line in lines:
@@ -348,7 +340,7 @@ def _months(period: Period, lines: Sequence[StatementLine]) -> list[MonthFigures
             earned[month] += line.minutes
         elif line.minutes < 0 and line.kind in SPENT_KINDS:
             spent[month] -= line.minutes
-    return [MonthFigures(month, earned[month], spent[month]) for month in earned]
+    return [Month(month, earned[month], spent[month]) for month in earned]
 
 
 # Bulk printing.

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import Session
 
 from timebank.banks.rules import today
+from timebank.downloads import attachment
 from timebank.unit_of_work import run_use_case
 
 from .services import export_journal
@@ -24,10 +25,8 @@ def beancount_journal(slug: str) -> Response:
         export_journal(session, actor=current_user, slug=slug, out=out)
         return out.getvalue()
 
-    return Response(
+    return attachment(
         run_use_case(work),
         mimetype="text/plain",
-        headers={
-            "Content-Disposition": f'attachment; filename="{slug}-{today()}.beancount"'
-        },
+        filename=f"{slug}-{today()}.beancount",
     )

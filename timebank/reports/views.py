@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from timebank.banks.models import TimeBank
 from timebank.banks.services import enter_time_bank
+from timebank.downloads import attachment
 from timebank.errors import InvalidPeriod
 from timebank.forms import Form, FormSchema
 from timebank.organisations.models import Organisation
@@ -172,10 +173,8 @@ def _download(
         return show(page, form)
     period = page.report.period
     filename = f"{name}-{period.first_day}-to-{period.last_day}.{extension}"
-    return Response(
-        draw(page.report),
-        mimetype=MIMETYPES[extension],
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    return attachment(
+        draw(page.report), mimetype=MIMETYPES[extension], filename=filename
     )
 
 

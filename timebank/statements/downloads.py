@@ -2,6 +2,8 @@
 
 from flask import Response
 
+from timebank.downloads import attachment
+
 from .csv_file import statement_csv
 from .pdf import statement_pdf
 from .services import Statement
@@ -17,8 +19,4 @@ def statement_download(statement: Statement, file_format: str) -> Response:
         body, mimetype = statement_csv(statement).encode(), "text/csv"
     else:
         body, mimetype = statement_pdf(statement), "application/pdf"
-    return Response(
-        body,
-        mimetype=mimetype,
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return attachment(body, mimetype=mimetype, filename=name)

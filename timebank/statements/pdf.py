@@ -67,7 +67,7 @@ ROW_BOLD = "Courier-Bold"
 
 @dataclass(frozen=True)
 class PageFrame:
-    """The header and footer of a document's pages: reports reuse it."""
+    """The header and footer of each page of a printed statement."""
 
     title: str
     organisation: str

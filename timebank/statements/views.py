@@ -13,6 +13,8 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, render_template, request, send_file, url_for
 from flask import redirect as redirect_to
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from marshmallow import fields, validate
 from sqlalchemy.orm import Session
@@ -164,7 +166,7 @@ def print_statements(slug: str) -> Response | tuple[str, int] | str:
     bank, viewer, scopes = run_use_case(choices)
     offered = {scope.value: scope.organisation_id for scope in scopes}
     if posted and not form.errors and form.data["scope"] not in offered:
-        form.errors["scope"] = "Choose whose statements to print from the list."
+        form.errors["scope"] = _("Choose whose statements to print from the list.")
     if posted:
         created: list[int] = []
 
@@ -181,7 +183,11 @@ def print_statements(slug: str) -> Response | tuple[str, int] | str:
             created.append(run.id)
             return Done(
                 url=url_for("statements.print_run", slug=slug, run_id=run.id),
-                message=f"Printing {run.statement_count} statements.",
+                message=ngettext(
+                    "Printing %(num)d statement.",
+                    "Printing %(num)d statements.",
+                    run.statement_count,
+                ),
             )
 
         where = form.submit(work, PERIOD_ERRORS)

@@ -1,16 +1,23 @@
 """The pages in English or Welsh: each person's choice, remembered."""
 
+import csv
+import io
 import re
 from collections.abc import Callable
+from datetime import date
+from pathlib import Path
 
 import pytest
 from flask import Flask
 from sqlalchemy import Engine, select
 
 from timebank.people.models import User
+from timebank.statements.models import IssuedStatement
 
-from ..factories import Riverside, earn, run
+from ..factories import Riverside, days_ago, earn, run
+from ..test_statements import account_of
 from .conftest import Browser
+from .test_statements import print_whole_bank
 
 WELSH_SIGN_IN = "Mewngofnodi"
 
@@ -182,3 +189,72 @@ def test_the_choices_of_a_welsh_form_are_in_welsh(
     assert '<option value="all">Popeth</option>' in browser.get(history).text
     gift = browser.get(f"/banks/{riverside.slug}/gift").text
     assert '<option value="pool">Y gronfa gymunedol</option>' in gift
+
+
+WELSH_MONTHS = (
+    "Ionawr",
+    "Chwefror",
+    "Mawrth",
+    "Ebrill",
+    "Mai",
+    "Mehefin",
+    "Gorffennaf",
+    "Awst",
+    "Medi",
+    "Hydref",
+    "Tachwedd",
+    "Rhagfyr",
+)
+
+
+def welsh_month(day: date) -> str:
+    return f"{WELSH_MONTHS[day.month - 1]} {day.year}"
+
+
+def welsh_day(day: date) -> str:
+    return f"{day.day} {welsh_month(day)}"
+
+
+def test_a_statement_checked_in_welsh_is_found_genuine_in_welsh(
+    engine: Engine,
+    riverside: Riverside,
+    browser: Browser,
+    browser_for: Callable[[User], Browser],
+) -> None:
+    earn(engine, riverside, riverside.ana, 60)
+    first, last = days_ago(5), days_ago(0)
+    download = browser_for(riverside.ana).get(
+        f"/banks/{riverside.slug}/accounts/{account_of(engine, riverside.ana_id)}"
+        f"/statement?from={first}&to={last}&format=csv"
+    )
+    number = next(csv.DictReader(io.StringIO(download.text)))["statement"]
+    checksum = run(
+        engine,
+        lambda s: s.scalars(
+            select(IssuedStatement.checksum).order_by(IssuedStatement.id.desc())
+        ).first(),
+    )
+    choose(browser, "cy", on="/statements/verify")
+    text = browser.get(f"/statements/verify?number={number}&checksum={checksum}").text
+    assert html_lang(text) == "cy"
+    assert "<h1>Gwirio datganiad</h1>" in text
+    issued = welsh_day(days_ago(0))
+    assert f"Dilys: cafodd y datganiad hwn ei roi ar {issued} am " in text
+    assert f"ar gyfer {welsh_day(first)} i {welsh_day(last)}, ac mae" in text
+
+
+def test_a_print_run_of_statements_in_welsh_counts_them_in_welsh(
+    engine: Engine,
+    riverside: Riverside,
+    app: Flask,
+    tmp_path: Path,
+    browser_for: Callable[[User], Browser],
+) -> None:
+    printed = print_whole_bank(engine, riverside, app, tmp_path)
+    url = f"/banks/{riverside.slug}/statements/print/{printed.id}"
+    browser = browser_for(riverside.broker)
+    choose(browser, "cy", on=url)
+    text = browser.get(url).text
+    assert f"<h1>Datganiadau {welsh_day(days_ago(30))} i " in text
+    assert "Mae'r 4 datganiad i gyd wedi'u hargraffu." in text
+    assert ">Lawrlwytho'r PDF (" in text

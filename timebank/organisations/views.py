@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from flask import Blueprint, render_template, request, url_for
 from flask import redirect as redirect_to
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from marshmallow import post_load
 from sqlalchemy.orm import Session
@@ -165,5 +166,9 @@ def _add(session: Session, page: ActivityPage, form: Form) -> Done:
             slug=page.bank.slug,
             organisation_id=page.organisation.id,
         ),
-        f"Added {activity.name}, at {format_minutes(activity.price_minutes)}.",
+        _(
+            "Added %(activity)s, at %(amount)s.",
+            activity=activity.name,
+            amount=format_minutes(activity.price_minutes),
+        ),
     )

@@ -215,6 +215,53 @@ def welsh_day(day: date) -> str:
     return f"{day.day} {welsh_month(day)}"
 
 
+@pytest.mark.parametrize(
+    ("page", "welsh_heading"),
+    [
+        ("", "<h2>Gwirfoddolwyr</h2>"),
+        ("/statement", "<h2>Oriau wedi'u cymeradwyo fesul gweithgaredd</h2>"),
+        (
+            "/impact",
+            "<h2 id=\"credits-heading\">Credydau wedi'u hennill a'u gwario</h2>",
+        ),
+    ],
+)
+def test_an_organisation_admin_who_chose_welsh_reads_its_pages_in_welsh(
+    engine: Engine,
+    riverside: Riverside,
+    browser_for: Callable[[User], Browser],
+    page: str,
+    welsh_heading: str,
+) -> None:
+    earn(engine, riverside, riverside.ana, 90)
+    url = f"/banks/{riverside.slug}/organisations/{riverside.charity.id}{page}"
+    browser = browser_for(riverside.charity_admin)
+    choose(browser, "cy", on=url)
+    text = browser.get(url).text
+    assert html_lang(text) == "cy"
+    assert welsh_heading in text
+    today = days_ago(0)
+    assert f'<th scope="row">{welsh_month(today)}</th>' in text
+    assert f"{today:%B}" not in text
+
+
+def test_an_organisation_report_in_welsh_names_its_period_and_months_in_welsh(
+    engine: Engine, riverside: Riverside, browser_for: Callable[[User], Browser]
+) -> None:
+    first, last = date(2025, 1, 20), date(2025, 3, 4)
+    url = (
+        f"/banks/{riverside.slug}/organisations/{riverside.charity.id}"
+        f"/impact?from={first}&to={last}"
+    )
+    browser = browser_for(riverside.charity_admin)
+    choose(browser, "cy", on=url)
+    text = browser.get(url).text
+    assert "<h2>20 Ionawr 2025 i 4 Mawrth 2025</h2>" in text
+    assert "bob mis, Ionawr 2025 – Mawrth 2025</figcaption>" in text
+    month_letters = re.findall(r"<text [^>]*>([^<]+)</text>", text)
+    assert month_letters == ["I", "Ch", "M"] * 2
+
+
 def test_a_statement_checked_in_welsh_is_found_genuine_in_welsh(
     engine: Engine,
     riverside: Riverside,

@@ -18,6 +18,7 @@ from typing import Any
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Response, jsonify, render_template
+from flask_babel import force_locale, lazy_gettext
 from markupsafe import Markup, escape
 from marshmallow import fields
 
@@ -35,21 +36,31 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 # The order a docs page lists the methods of one path in.
 METHODS = ("get", "post", "put", "patch", "delete")
 
-INTRODUCTION = f"""\
-The time bank's services for programs: the same rules as the web pages, in JSON.
-
-Make a personal token with ``POST {bp.url_prefix}/tokens`` and your email and
-password, then send it with every request as ``Authorization: Bearer <token>``.
-A token acts as you until you revoke it.
-
-Amounts are whole minutes (one time credit is 60 minutes), ids are whole
-numbers from 1, dates are ISO (``2026-03-31``). A field the API does not
-know is refused, not ignored.
-
-A refused request changes nothing and is answered with an
-``application/problem+json`` body: ``detail`` says what was wrong, ``errors``
-lists each field's messages, and ``available_minutes`` says how much credit
-could be used when there was not enough."""
+# The API's introduction, a paragraph each: in English in the OpenAPI document,
+# which is the same for everyone, and in the reader's language on the docs page.
+INTRODUCTION = (
+    lazy_gettext(
+        "The time bank's services for programs: the same rules as the web pages, "
+        "in JSON."
+    ),
+    lazy_gettext(
+        "Make a personal token with ``POST %(path)s`` and your email and password, "
+        "then send it with every request as ``Authorization: Bearer <token>``. "
+        "A token acts as you until you revoke it.",
+        path=f"{bp.url_prefix}/tokens",
+    ),
+    lazy_gettext(
+        "Amounts are whole minutes (one time credit is 60 minutes), ids are whole "
+        "numbers from 1, dates are ISO (``2026-03-31``). A field the API does not "
+        "know is refused, not ignored."
+    ),
+    lazy_gettext(
+        "A refused request changes nothing and is answered with an "
+        "``application/problem+json`` body: ``detail`` says what was wrong, "
+        "``errors`` lists each field's messages, and ``available_minutes`` says "
+        "how much credit could be used when there was not enough."
+    ),
+)
 
 
 class Problem(ApiSchema):
@@ -232,6 +243,11 @@ def _describe(operation: Operation) -> dict[str, Any]:
     return described
 
 
+def _introduction() -> str:
+    """Return the introduction in the current language, its paragraphs apart."""
+    return "\n\n".join(str(paragraph) for paragraph in INTRODUCTION)
+
+
 @cache
 def document() -> dict[str, Any]:
     """Return the OpenAPI document of every operation of the API.
@@ -239,12 +255,14 @@ def document() -> dict[str, Any]:
     The operations are all declared once the api package is imported, so
     the document is built once.
     """
+    with force_locale("en"):
+        introduction = _introduction()
     spec = APISpec(
         title=TITLE,
         version=VERSION,
         openapi_version="3.0.3",
         plugins=[MarshmallowPlugin()],
-        info={"description": INTRODUCTION},
+        info={"description": introduction},
     )
     spec.components.security_scheme(
         SECURITY_SCHEME,
@@ -308,7 +326,7 @@ def docs() -> str:
     described = document()
     return render_template(
         "api/docs.html",
-        introduction=prose(described["info"]["description"]),
+        introduction=prose(_introduction()),
         endpoints=list(_endpoints(described)),
         objects=_objects(described),
     )

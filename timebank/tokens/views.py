@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from flask import Blueprint, make_response, render_template, url_for
 from flask import redirect as redirect_to
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from marshmallow import fields, validate
 from sqlalchemy.orm import Session
@@ -75,14 +76,17 @@ def make_token() -> Response | tuple[str, int]:
         made.append(secret)
         return Done(
             url_for("tokens.tokens_page"),
-            f"Made the token “{token.name}”. Copy it now: it is shown only once.",
+            _(
+                "Made the token “%(name)s”. Copy it now: it is shown only once.",
+                name=token.name,
+            ),
         )
 
     done = form.submit(work, FIELDS_OF_ERRORS)
     if done is None:
         if form.data and "password" in form.errors:
             # The service's words name an email too; here only a password is typed.
-            form.errors["password"] = "That is not your password."
+            form.errors["password"] = _("That is not your password.")
         return _render(form), 422
     if not made:
         # Sent twice: the first copy made the token, and its secret is gone.
@@ -103,7 +107,10 @@ def revoke(token_id: int) -> Response | tuple[str, int]:
         token = revoke_token(session, actor=current_user, token_id=token_id)
         return Done(
             url_for("tokens.tokens_page"),
-            f"Revoked the token “{token.name}”. It opens nothing from now on.",
+            _(
+                "Revoked the token “%(name)s”. It opens nothing from now on.",
+                name=token.name,
+            ),
         )
 
     done = form.submit(work, {})

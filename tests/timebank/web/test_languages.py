@@ -8,9 +8,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from babel.dates import format_date
 from flask import Flask
 from sqlalchemy import Engine, select
 
+from api.openapi import document
 from timebank.people.models import User
 from timebank.statements.models import IssuedStatement
 
@@ -18,6 +20,7 @@ from ..factories import Riverside, days_ago, earn, run
 from ..test_statements import account_of
 from .conftest import Browser
 from .test_statements import print_whole_bank
+from .test_tokens import make_token
 
 WELSH_SIGN_IN = "Mewngofnodi"
 
@@ -305,3 +308,37 @@ def test_a_print_run_of_statements_in_welsh_counts_them_in_welsh(
     assert f"<h1>Datganiadau {welsh_day(days_ago(30))} i " in text
     assert "Mae'r 4 datganiad i gyd wedi'u hargraffu." in text
     assert ">Lawrlwytho'r PDF (" in text
+
+
+def test_the_tokens_page_in_welsh_lists_and_revokes_tokens_in_welsh(
+    engine: Engine, riverside: Riverside, browser_for: Callable[[User], Browser]
+) -> None:
+    token, _ = make_token(engine, riverside.ana, "Weekly report")
+    browser = browser_for(riverside.ana)
+    choose(browser, "cy", on="/tokens")
+    text = browser.get("/tokens").text
+    assert html_lang(text) == "cy"
+    assert "<h1>Eich tocynnau API</h1>" in text
+    made = format_date(token.created_at, "d MMM y", locale="cy")
+    assert f"<td>{made}, " in text
+    assert 'Dirymu<span class="visually-hidden"> Weekly report</span>' in text
+    response = browser.submit(f"/tokens/{token.id}/revoke", {}, form_url="/tokens")
+    assert response.status_code == 302
+    landing = browser.get("/tokens").text
+    assert "Wedi dirymu&#39;r tocyn “Weekly report”." in landing
+
+
+def test_the_api_docs_explain_tokens_in_welsh_but_the_openapi_document_stays_english(
+    app: Flask, browser: Browser
+) -> None:
+    document.cache_clear()
+    choose(browser, "cy", on="/api/v1/docs")
+    text = browser.get("/api/v1/docs").text
+    assert html_lang(text) == "cy"
+    assert '<h2 id="getting-a-token">Cael tocyn</h2>' in text
+    assert "Gwnewch docyn personol gyda <code>POST /api/v1/tokens</code>" in text
+    described = browser.client.get("/api/v1/openapi.json").get_json()
+    assert described["info"]["description"].startswith(
+        "The time bank's services for programs"
+    )
+    assert "``POST /api/v1/tokens``" in described["info"]["description"]

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, render_template, url_for
 from flask import redirect as redirect_to
+from flask_babel import lazy_gettext, ngettext
 from flask_login import current_user, login_required
 from marshmallow import ValidationError, fields, validate
 from sqlalchemy.orm import Session
@@ -32,6 +33,20 @@ CHOOSE_DECISION = "Choose whether to approve or to reject."
 # that it fits the column.
 ITEM = re.compile(r"(hour_log|exchange|gift):([1-9][0-9]{0,17})")
 DECISIONS = {"approve": Decision.APPROVED, "reject": Decision.REJECTED}
+# The queue's service says in English what a payment is and why someone else
+# decides an item (timebank.decisions.why_someone_else_decides); shown, these
+# words are in the page's language.
+KIND_WORDS = {
+    "Help exchanged": lazy_gettext("Help exchanged"),
+    "Gift": lazy_gettext("Gift"),
+}
+SOMEONE_ELSE_DECIDES = {
+    "you recorded it": lazy_gettext("Someone else decides this: you recorded it."),
+    "it pays you": lazy_gettext("Someone else decides this: it pays you."),
+    "it is paid from your account": lazy_gettext(
+        "Someone else decides this: it is paid from your account."
+    ),
+}
 
 
 class QueueItem(fields.Field[ItemRef]):
@@ -104,6 +119,8 @@ def _context(page: QueuePage, form: Form) -> dict[str, object]:
         "ticked": set(form.lists.get("item", [])),
         "bank": page.bank,
         "viewer": page.viewer,
+        "kind_words": KIND_WORDS,
+        "someone_else_decides": SOMEONE_ELSE_DECIDES,
     }
 
 
@@ -126,9 +143,12 @@ def _decide(session: Session, page: QueuePage, form: Form) -> Done:
         decision=decision,
         reason=form.data["reason"],
     )
-    verb = "Approved" if decision == Decision.APPROVED else "Rejected"
-    items = "item" if len(decided) == 1 else "items"
-    return Done(
-        url_for("approvals.queue", slug=page.bank.slug),
-        f"{verb} {len(decided)} {items}.",
-    )
+    if decision == Decision.APPROVED:
+        message = ngettext(
+            "Approved %(num)s item.", "Approved %(num)s items.", len(decided)
+        )
+    else:
+        message = ngettext(
+            "Rejected %(num)s item.", "Rejected %(num)s items.", len(decided)
+        )
+    return Done(url_for("approvals.queue", slug=page.bank.slug), message)

@@ -18,6 +18,7 @@ from timebank.statements.models import IssuedStatement
 
 from ..factories import Riverside, days_ago, earn, run
 from ..test_statements import account_of
+from ..factories import Riverside, earn, log_for, run
 from .conftest import Browser
 from .test_statements import print_whole_bank
 from .test_tokens import make_token
@@ -342,3 +343,49 @@ def test_the_api_docs_explain_tokens_in_welsh_but_the_openapi_document_stays_eng
         "The time bank's services for programs"
     )
     assert "``POST /api/v1/tokens``" in described["info"]["description"]
+@pytest.mark.parametrize(
+    ("who", "page", "welsh"),
+    [
+        (
+            "broker",
+            "queue",
+            [
+                "<h1>Yn aros am gymeradwyaeth</h1>",
+                "1 eitem yn aros",
+                "Cymeradwyo'r eitemau wedi'u ticio</button>",
+            ],
+        ),
+    ],
+)
+def test_a_broker_or_admin_who_chose_welsh_reads_their_pages_in_welsh(
+    engine: Engine,
+    riverside: Riverside,
+    browser_for: Callable[[User], Browser],
+    who: str,
+    page: str,
+    welsh: list[str],
+) -> None:
+    earned = earn(engine, riverside, riverside.ana, 60)
+    log_for(engine, riverside)
+    page = page.format(ana_id=riverside.ana_id, entry_id=earned.transaction_id)
+    url = f"/banks/{riverside.slug}/{page}"
+    browser = browser_for(getattr(riverside, who))
+    choose(browser, "cy", on=url)
+    text = browser.get(url).text
+    assert html_lang(text) == "cy"
+    for words in welsh:
+        assert words in text
+
+
+def test_a_brokers_decision_in_welsh_is_confirmed_in_welsh(
+    engine: Engine, riverside: Riverside, browser_for: Callable[[User], Browser]
+) -> None:
+    log = log_for(engine, riverside)
+    url = f"/banks/{riverside.slug}/queue"
+    browser = browser_for(riverside.broker)
+    choose(browser, "cy", on=url)
+    response = browser.submit(
+        url, {"item": f"hour_log:{log.id}", "decision": "approve"}
+    )
+    assert response.status_code == 302
+    assert "Rydych chi wedi cymeradwyo 1 eitem." in browser.get(response.location).text

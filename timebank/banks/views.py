@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from flask import Blueprint, render_template, request, url_for
 from flask import redirect as redirect_to
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from flask_login import current_user, login_required
 from marshmallow import Schema, fields, post_load, validate
 from sqlalchemy.orm import Session
@@ -49,8 +51,10 @@ from timebank.unit_of_work import run_use_case
 
 from .models import Approval, EarnSource, TimeBank
 from .services import (
+    ACTIONS,
     MAX_BACKDATING_DAYS,
     MAX_THRESHOLD_MINUTES,
+    SUBJECTS,
     AuditLine,
     MemberDetails,
     audit_trail,
@@ -64,18 +68,38 @@ from .services import (
 bp = Blueprint("banks", __name__, url_prefix="/banks/<slug>")
 
 ROLE_NAMES = {
-    Role.MEMBER.value: "Member (earns and spends credits)",
-    Role.BROKER.value: "Broker",
-    Role.TIME_BANK_ADMIN.value: "Time-bank admin",
+    Role.MEMBER.value: lazy_gettext("Member (earns and spends credits)"),
+    Role.BROKER.value: lazy_gettext("Broker"),
+    Role.TIME_BANK_ADMIN.value: lazy_gettext("Time-bank admin"),
+}
+# What a member became, or stopped being, as a whole sentence for each role.
+ROLE_GRANTED = {
+    Role.MEMBER.value: lazy_gettext(
+        "%(name)s is now a member (earns and spends credits)."
+    ),
+    Role.BROKER.value: lazy_gettext("%(name)s is now a broker."),
+    Role.TIME_BANK_ADMIN.value: lazy_gettext("%(name)s is now a time-bank admin."),
+}
+ROLE_REVOKED = {
+    Role.MEMBER.value: lazy_gettext(
+        "%(name)s is no longer a member (earns and spends credits)."
+    ),
+    Role.BROKER.value: lazy_gettext("%(name)s is no longer a broker."),
+    Role.TIME_BANK_ADMIN.value: lazy_gettext(
+        "%(name)s is no longer a time-bank admin."
+    ),
 }
 APPROVAL_CHOICES = [
-    (Approval.ALWAYS.value, "Always"),
-    (Approval.ABOVE.value, "Only when it is more than the amount below"),
-    (Approval.NEVER.value, "Never"),
+    (Approval.ALWAYS.value, lazy_gettext("Always")),
+    (Approval.ABOVE.value, lazy_gettext("Only when it is more than the amount below")),
+    (Approval.NEVER.value, lazy_gettext("Never")),
 ]
 EARN_SOURCE_CHOICES = [
-    (EarnSource.ISSUANCE.value, "The time bank issues them"),
-    (EarnSource.ORGANISATION.value, "The organisation pays them from its account"),
+    (EarnSource.ISSUANCE.value, lazy_gettext("The time bank issues them")),
+    (
+        EarnSource.ORGANISATION.value,
+        lazy_gettext("The organisation pays them from its account"),
+    ),
 ]
 FLOOR_HOURS = -LOWEST_FLOOR_MINUTES // 60
 THRESHOLD_HOURS = MAX_THRESHOLD_MINUTES // 60
@@ -351,7 +375,7 @@ def grant_role_form(slug: str, member_id: int) -> Response | tuple[str, int]:
             role=role,
             reason=form.data["grant_reason"],
         )
-        return f"{page.details.user.display_name} is now a {ROLE_NAMES[role].lower()}."
+        return str(ROLE_GRANTED[role] % {"name": page.details.user.display_name})
 
     return _member_form(
         slug,
@@ -378,8 +402,7 @@ def revoke_role_form(slug: str, member_id: int) -> Response | tuple[str, int]:
             role=role,
             reason=form.data["revoke_reason"],
         )
-        name = page.details.user.display_name
-        return f"{name} is no longer a {ROLE_NAMES[role].lower()}."
+        return str(ROLE_REVOKED[role] % {"name": page.details.user.display_name})
 
     return _member_form(
         slug,
@@ -405,10 +428,12 @@ def set_floor_form(slug: str, member_id: int) -> Response | tuple[str, int]:
             floor_minutes=form.data["floor_minutes"],
             reason=form.data["floor_reason"],
         )
-        floor = account.floor_minutes or 0
-        return (
-            f"{page.details.user.display_name}'s balance may now go down to "
-            f"{format_minutes(floor)}."
+        return str(
+            _(
+                "%(name)s's balance may now go down to %(amount)s.",
+                name=page.details.user.display_name,
+                amount=format_minutes(account.floor_minutes or 0),
+            )
         )
 
     return _member_form(
@@ -425,20 +450,37 @@ def set_floor_form(slug: str, member_id: int) -> Response | tuple[str, int]:
 @login_required
 def freeze_form(slug: str, member_id: int) -> Response | tuple[str, int]:
     """Freeze a member's account, saying why."""
-    return _account_status_form(slug, member_id, change=freeze_member, did="Froze")
+    return _account_status_form(
+        slug,
+        member_id,
+        change=freeze_member,
+        message=lambda name: _("Froze %(name)s's account.", name=name),
+    )
 
 
 @bp.post("/admin/members/<id:member_id>/unfreeze")
 @login_required
 def unfreeze_form(slug: str, member_id: int) -> Response | tuple[str, int]:
     """Open a member's frozen account again, saying why."""
-    return _account_status_form(slug, member_id, change=unfreeze_member, did="Unfroze")
+    return _account_status_form(
+        slug,
+        member_id,
+        change=unfreeze_member,
+        message=lambda name: _("Unfroze %(name)s's account.", name=name),
+    )
 
 
 def _account_status_form(
-    slug: str, member_id: int, *, change: Callable[..., object], did: str
+    slug: str,
+    member_id: int,
+    *,
+    change: Callable[..., object],
+    message: Callable[[str], str],
 ) -> Response | tuple[str, int]:
-    """Send the form that freezes or unfreezes an account: change does it."""
+    """Send the form that freezes or unfreezes an account: change does it.
+
+    message, given the member's name, says what was done.
+    """
 
     def act(session: Session, page: MemberPage, form: Form) -> str:
         change(
@@ -448,7 +490,7 @@ def _account_status_form(
             member_id=member_id,
             reason=form.data["status_reason"],
         )
-        return f"{did} {page.details.user.display_name}'s account."
+        return message(page.details.user.display_name)
 
     return _member_form(
         slug,
@@ -475,8 +517,12 @@ def appoint_form(slug: str, member_id: int) -> Response | tuple[str, int]:
             reason=form.data["appoint_reason"],
         )
         organisation = session.get_one(Organisation, admin.organisation_id)
-        return (
-            f"{page.details.user.display_name} is now an admin of {organisation.name}."
+        return str(
+            _(
+                "%(name)s is now an admin of %(organisation)s.",
+                name=page.details.user.display_name,
+                organisation=organisation.name,
+            )
         )
 
     return _member_form(
@@ -502,9 +548,12 @@ def erase_form(slug: str, member_id: int) -> Response | tuple[str, int]:
             member_id=member_id,
             reason=form.data["erase_reason"],
         )
-        return (
-            f"Erased {page.details.user.display_name}'s personal details. Their "
-            "account and entries stay, under the name “Former member”."
+        return str(
+            _(
+                "Erased %(name)s's personal details. Their account and entries stay, "
+                "under the name “Former member”.",
+                name=page.details.user.display_name,
+            )
         )
 
     return _member_form(
@@ -551,15 +600,17 @@ def _enrol(session: Session, page: AdminPage, form: Form) -> Done:
     )
     name = enrolment.user.name
     if enrolment.registered:
-        message = (
-            f"Enrolled {name} as a member. They sign in with their email "
-            "and the password you gave."
+        message = _(
+            "Enrolled %(name)s as a member. They sign in with their email and the "
+            "password you gave.",
+            name=name,
         )
     else:
-        message = (
-            f"{enrolment.user.email} already belonged to {name}, so {name} was "
-            "enrolled with the login they have: their name and password are "
-            "unchanged."
+        message = _(
+            "%(email)s already belonged to %(name)s, so %(name)s was enrolled with "
+            "the login they have: their name and password are unchanged.",
+            email=enrolment.user.email,
+            name=name,
         )
     return Done(
         url_for(
@@ -635,7 +686,7 @@ def _change_settings(session: Session, page: AdminPage, form: Form) -> Done:
         **settings,
     )
     return Done(
-        url_for("banks.settings_form", slug=page.bank.slug), "Saved the settings."
+        url_for("banks.settings_form", slug=page.bank.slug), _("Saved the settings.")
     )
 
 
@@ -683,7 +734,7 @@ def _register(session: Session, page: AdminPage, form: Form) -> Done:
             slug=page.bank.slug,
             organisation_id=organisation.id,
         ),
-        f"Registered {organisation.name}.",
+        _("Registered %(name)s.", name=organisation.name),
     )
 
 
@@ -704,3 +755,57 @@ def audit(slug: str) -> str:
     return render_template(
         "banks/audit.html", bank=page.bank, viewer=page.viewer, lines=lines
     )
+
+
+# The audit trail's service puts each event in English words: its action
+# (ACTIONS), then whom it was done to, or the kind (SUBJECTS) and number of the
+# thing. Shown, each action is one whole sentence of the page's language, so
+# that Welsh can order its words; one without a sentence here reads as the
+# service says it.
+DONE_TO_SOMEONE = {
+    ACTIONS["account_frozen"]: lazy_gettext("Froze the account of %(name)s"),
+    ACTIONS["account_unfrozen"]: lazy_gettext("Unfroze the account of %(name)s"),
+    ACTIONS["floor_changed"]: lazy_gettext("Changed the floor of %(name)s"),
+    ACTIONS["member_enrolled"]: lazy_gettext("Enrolled %(name)s"),
+    ACTIONS["member_erased"]: lazy_gettext("Erased the personal details of %(name)s"),
+    ACTIONS["password_reset"]: lazy_gettext("Reset the password of %(name)s"),
+    ACTIONS["role_granted"]: lazy_gettext("Granted a role to %(name)s"),
+    ACTIONS["role_revoked"]: lazy_gettext("Took a role from %(name)s"),
+    ACTIONS["settings_changed"]: lazy_gettext("Changed the settings of %(name)s"),
+}
+DONE_TO_A_THING = {
+    (ACTIONS["entry_reversed"], SUBJECTS["ledger_transaction"]): lazy_gettext(
+        "Reversed entry %(number)s"
+    ),
+    (ACTIONS["exchange_approved"], SUBJECTS["exchange"]): lazy_gettext(
+        "Approved exchange %(number)s"
+    ),
+    (ACTIONS["exchange_rejected"], SUBJECTS["exchange"]): lazy_gettext(
+        "Rejected exchange %(number)s"
+    ),
+    (ACTIONS["gift_approved"], SUBJECTS["gift"]): lazy_gettext(
+        "Approved gift %(number)s"
+    ),
+    (ACTIONS["gift_rejected"], SUBJECTS["gift"]): lazy_gettext(
+        "Rejected gift %(number)s"
+    ),
+    (ACTIONS["hour_log_approved"], SUBJECTS["hour_log"]): lazy_gettext(
+        "Approved hour log %(number)s"
+    ),
+    (ACTIONS["hour_log_rejected"], SUBJECTS["hour_log"]): lazy_gettext(
+        "Rejected hour log %(number)s"
+    ),
+}
+
+
+@bp.app_template_filter()
+def what_was_done(line: AuditLine) -> str:
+    """Return what an event of the audit trail did, in the page's language."""
+    kind, _space, number = line.subject.rpartition(" ")
+    done_to_a_thing = DONE_TO_A_THING.get((line.action, kind))
+    if done_to_a_thing is not None and number.isdigit():
+        return str(done_to_a_thing % {"number": number})
+    done_to_someone = DONE_TO_SOMEONE.get(line.action)
+    if done_to_someone is not None:
+        return str(done_to_someone % {"name": line.subject})
+    return f"{line.action} {line.subject}"

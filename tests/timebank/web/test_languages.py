@@ -355,6 +355,30 @@ def test_the_api_docs_explain_tokens_in_welsh_but_the_openapi_document_stays_eng
                 "Cymeradwyo'r eitemau wedi'u ticio</button>",
             ],
         ),
+        (
+            "broker",
+            "admin/members/{ana_id}",
+            [
+                '<h2 id="floor-heading">Gorddrafft</h2>',
+                "Newid yr isafswm</button>",
+                "Cofrestrwyd Ana",
+            ],
+        ),
+        (
+            "admin",
+            "admin/audit",
+            [
+                "<h1>Trywydd archwilio</h1>",
+                "Cymeradwywyd log oriau",
+                "Rhoddwyd rôl i Bea Broker",
+                "Rôl: brocer",
+            ],
+        ),
+        (
+            "admin",
+            "admin/settings",
+            ["Pryd mae rhodd yn aros am frocer?", "Cadw'r gosodiadau</button>"],
+        ),
     ],
 )
 def test_a_broker_or_admin_who_chose_welsh_reads_their_pages_in_welsh(
@@ -389,3 +413,18 @@ def test_a_brokers_decision_in_welsh_is_confirmed_in_welsh(
     )
     assert response.status_code == 302
     assert "Rydych chi wedi cymeradwyo 1 eitem." in browser.get(response.location).text
+
+
+def test_an_admins_change_in_welsh_is_confirmed_in_welsh(
+    riverside: Riverside, browser_for: Callable[[User], Browser]
+) -> None:
+    page = f"/banks/{riverside.slug}/admin/members/{riverside.ana_id}"
+    browser = browser_for(riverside.admin)
+    choose(browser, "cy", on=page)
+    response = browser.submit(
+        f"{page}/freeze", {"status_reason": "Asked to pause"}, form_url=page
+    )
+    assert response.status_code == 302
+    text = browser.get(response.location).text
+    assert "Rydych chi wedi rhewi cyfrif Ana." in text
+    assert "Rhewyd cyfrif Ana" in text

@@ -5,6 +5,7 @@ from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from flask_login import current_user, login_required, login_user, logout_user
 from marshmallow import ValidationError, fields, validate, validates_schema
 from sqlalchemy.orm import Session
@@ -32,9 +33,9 @@ bp = Blueprint("people", __name__)
 # A longer search is a slip, not a name or email to look for: it is refused.
 LONGEST_SEARCH = 200
 ROLE_NAMES = [
-    (Role.MEMBER, "Member"),
-    (Role.BROKER, "Broker"),
-    (Role.TIME_BANK_ADMIN, "Time-bank admin"),
+    (Role.MEMBER, lazy_gettext("Member")),
+    (Role.BROKER, lazy_gettext("Broker")),
+    (Role.TIME_BANK_ADMIN, lazy_gettext("Time-bank admin")),
 ]
 
 
@@ -214,6 +215,9 @@ def _reset(session: Session, page: ResetPasswordPage, form: Form) -> Done:
     )
     return Done(
         url_for("people.members", slug=page.bank.slug),
-        f"{page.name} has a new password. Give it to them in person, not by "
-        "email or message; they are signed out wherever they were signed in.",
+        _(
+            "%(name)s has a new password. Give it to them in person, not by email "
+            "or message; they are signed out wherever they were signed in.",
+            name=page.name,
+        ),
     )

@@ -4,6 +4,8 @@ from dataclasses import dataclass
 
 from flask import Blueprint, render_template, request, url_for
 from flask import redirect as redirect_to
+from flask_babel import format_date, lazy_gettext
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from marshmallow import fields, validate
 from sqlalchemy.orm import Session
@@ -25,12 +27,12 @@ bp = Blueprint("reversals", __name__, url_prefix="/banks/<slug>")
 
 
 KIND_NAMES = {
-    "earn": "Earned",
-    "spend": "Spent",
-    "gift": "Gift",
-    "exchange": "Exchange",
-    "adjustment": "Adjustment",
-    "reversal": "Reversal",
+    "earn": lazy_gettext("Earned"),
+    "spend": lazy_gettext("Spent"),
+    "gift": lazy_gettext("Gift"),
+    "exchange": lazy_gettext("Exchange"),
+    "adjustment": lazy_gettext("Adjustment"),
+    "reversal": lazy_gettext("Reversal"),
 }
 
 
@@ -119,7 +121,7 @@ def _page(session: Session, *, slug: str, transaction_id: int) -> ReversalPage:
         bank=bank,
         viewer=viewer,
         entry=entry,
-        kind=KIND_NAMES[entry.kind],
+        kind=str(KIND_NAMES[entry.kind]),
         minutes=sum(p.minutes for p in entry.postings if p.minutes > 0),
         postings=[
             PostingLine(labels[posting.account_id], posting.minutes)
@@ -145,10 +147,14 @@ def _reverse(session: Session, page: ReversalPage, form: Form) -> Done:
         transaction_id=page.entry.id,
         reason=form.data["reason"],
     )
-    day = page.entry.service_date
     return Done(
         _back(page.bank),
-        f"Reversed entry {page.entry.id} ({page.kind.lower()}, "
-        f"{format_minutes(page.minutes)} on {day.day} {day:%b %Y}): "
-        "its minutes went back where they came from.",
+        _(
+            "Reversed entry %(number)s (%(kind)s, %(amount)s on %(date)s): its "
+            "minutes went back where they came from.",
+            number=page.entry.id,
+            kind=page.kind.lower(),
+            amount=format_minutes(page.minutes),
+            date=format_date(page.entry.service_date, "d MMM y"),
+        ),
     )

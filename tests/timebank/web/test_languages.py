@@ -357,6 +357,25 @@ def test_the_api_docs_explain_tokens_in_welsh_but_the_openapi_document_stays_eng
         ),
         (
             "broker",
+            "members",
+            [
+                '<th scope="col">Camau</th>',
+                "Chwilio</button>",
+                'Cofnodi oriau<span class="visually-hidden"> ar ran Ana</span>',
+            ],
+        ),
+        (
+            "broker",
+            "members/{ana_id}/password",
+            ["<h1>Cyfrinair newydd i Ana</h1>", "Gosod y cyfrinair newydd</button>"],
+        ),
+        (
+            "broker",
+            "entries/{entry_id}/reverse",
+            ["<dd>Wedi ennill</dd>", "Gwrthdroi'r cofnod hwn</button>"],
+        ),
+        (
+            "broker",
             "admin/members/{ana_id}",
             [
                 '<h2 id="floor-heading">Gorddrafft</h2>',
@@ -378,6 +397,11 @@ def test_the_api_docs_explain_tokens_in_welsh_but_the_openapi_document_stays_eng
             "admin",
             "admin/settings",
             ["Pryd mae rhodd yn aros am frocer?", "Cadw'r gosodiadau</button>"],
+        ),
+        (
+            "admin",
+            "admin/books",
+            ["<h1>Y llyfrau cyfrifon</h1>", "<dt>Postiadau</dt>"],
         ),
     ],
 )

@@ -16,9 +16,8 @@ from api.openapi import document
 from timebank.people.models import User
 from timebank.statements.models import IssuedStatement
 
-from ..factories import Riverside, days_ago, earn, run
+from ..factories import Riverside, days_ago, earn, log_for, run
 from ..test_statements import account_of
-from ..factories import Riverside, earn, log_for, run
 from .conftest import Browser
 from .test_statements import print_whole_bank
 from .test_tokens import make_token
@@ -343,6 +342,8 @@ def test_the_api_docs_explain_tokens_in_welsh_but_the_openapi_document_stays_eng
         "The time bank's services for programs"
     )
     assert "``POST /api/v1/tokens``" in described["info"]["description"]
+
+
 @pytest.mark.parametrize(
     ("who", "page", "welsh"),
     [
@@ -452,3 +453,21 @@ def test_an_admins_change_in_welsh_is_confirmed_in_welsh(
     text = browser.get(response.location).text
     assert "Rydych chi wedi rhewi cyfrif Ana." in text
     assert "Rhewyd cyfrif Ana" in text
+
+
+def test_the_error_pages_are_in_welsh_for_a_welsh_reader(
+    riverside: Riverside, browser_for: Callable[[User], Browser]
+) -> None:
+    bank = f"/banks/{riverside.slug}"
+    browser = browser_for(riverside.ana)
+    choose(browser, "cy", on=f"{bank}/")
+    missing = browser.get(f"{bank}/no-such-page")
+    assert missing.status_code == 404
+    assert html_lang(missing.text) == "cy"
+    assert "<h1>Heb ei ganfod</h1>" in missing.text
+    refused = browser.get(f"{bank}/admin/audit")
+    assert refused.status_code == 403
+    assert "<h1>Dim hawl</h1>" in refused.text
+    expired = browser.post(f"{bank}/gift", {"recipient": str(riverside.ben_id)})
+    assert expired.status_code == 400
+    assert "Mae&#39;r ffurflen hon wedi dod i ben." in expired.text

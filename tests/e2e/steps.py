@@ -2,8 +2,8 @@
 
 ``arrive`` is taken on every page a journey reaches: it waits for the page's
 heading, then runs axe-core on the page and fails on any serious or critical
-violation. The keyboard steps move by Tab alone and check that the element
-reached shows where the focus is.
+violation. The keyboard steps move by Tab alone and check that every element
+they reach on the way shows where the focus is.
 """
 
 import json
@@ -82,20 +82,37 @@ def assert_no_serious_violations(page: Page) -> None:
 
 
 def tab_to(page: Page, target: Locator) -> None:
-    """Press Tab until target has the focus, and check that the focus shows."""
+    """Press Tab until target has the focus; every stop on the way must show it."""
     for _ in range(MOST_TABS):
         page.keyboard.press("Tab")
+        focused = focus_style(page)
+        if focused is not None:
+            assert shows_focus(focused), focused
         if target.evaluate("element => element === document.activeElement"):
-            assert_focus_visible(page)
             return
     raise AssertionError(f"Tab never reached {target} on {page.url}")
 
 
 def assert_focus_visible(page: Page) -> None:
-    """Fail unless the focused element has an outline or a box shadow."""
-    style = page.evaluate(
+    """Fail unless an element of the page has the focus, with an outline or a shadow."""
+    focused = focus_style(page)
+    assert focused is not None, f"nothing on {page.url} has the focus"
+    assert shows_focus(focused), focused
+
+
+def focus_style(page: Page) -> dict[str, Any] | None:
+    """Return the focused element's outline and shadow, if the stylesheet draws it.
+
+    None when the focus is elsewhere: past the last stop, where it leaves the
+    page before coming back, or on a part that Chromium draws inside its own
+    control, such as a date field's calendar button, which then has the focus
+    while the field itself does not match :focus.
+    """
+    focused: dict[str, Any] | None = page.evaluate(
         """() => {
             const focused = document.activeElement;
+            if (focused === null || focused === document.body) return null;
+            if (!focused.matches(":focus")) return null;
             const style = getComputedStyle(focused);
             const outline = style.outlineStyle === "none" ? "0" : style.outlineWidth;
             return {
@@ -105,4 +122,9 @@ def assert_focus_visible(page: Page) -> None:
             };
         }"""
     )
-    assert style["outline"] >= 2 or style["shadow"] != "none", style
+    return focused
+
+
+def shows_focus(style: dict[str, Any]) -> bool:
+    """Say whether an outline of 2 px or more, or a shadow, marks the focus."""
+    return bool(style["outline"] >= 2 or style["shadow"] != "none")

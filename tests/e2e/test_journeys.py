@@ -131,7 +131,7 @@ def test_broker_approves_hours_by_keyboard(
     log_for(engine, riverside, minutes=60)
     sign_in_by_keyboard(page, riverside.broker)
     arrive(page, "Your account")
-    tab_to(page, page.get_by_role("link", name="Queue"))
+    tab_to(page, page.get_by_role("navigation").get_by_role("link", name="Queue"))
     page.keyboard.press("Enter")
     arrive(page, "Waiting for approval")
     ana = page.get_by_role("checkbox", name="Ana")
@@ -143,6 +143,9 @@ def test_broker_approves_hours_by_keyboard(
 
     arrive(page, "Waiting for approval")
     assert flash(page) == "Approved 1 item."
+    expect(page.locator("main")).to_contain_text("Nothing is waiting for approval.")
+    [log] = rows_in_bank(engine, HourLog, riverside)
+    assert (log.status, log.decided_by_id) == ("approved", riverside.broker.id)
     assert balance(engine, riverside.ana_id).balance_minutes == 60
 
 
@@ -229,7 +232,9 @@ def test_broker_logs_hours_on_a_members_behalf_by_keyboard(
     page: Page, engine: Engine, riverside: Riverside
 ) -> None:
     sign_in_by_keyboard(page, riverside.broker)
-    page.goto(f"/banks/{riverside.slug}/members")
+    arrive(page, "Your account")
+    tab_to(page, page.get_by_role("navigation").get_by_role("link", name="Members"))
+    page.keyboard.press("Enter")
     arrive(page, "Members of Riverside")
     tab_to(page, page.get_by_role("link", name="Log hours for Ana"))
     page.keyboard.press("Enter")
@@ -238,8 +243,8 @@ def test_broker_logs_hours_on_a_members_behalf_by_keyboard(
     page.keyboard.type("Riverside Food")
     tab_to(page, page.get_by_label("Hours"))
     page.keyboard.type("1")
+    # The focus selects the field's 0, which the typing replaces.
     tab_to(page, page.get_by_label("Minutes"))
-    page.keyboard.press("Control+A")
     page.keyboard.type("45")
     tab_to(page, page.get_by_label("What did you do?"))
     page.keyboard.type("Welcomed visitors")
@@ -247,8 +252,14 @@ def test_broker_logs_hours_on_a_members_behalf_by_keyboard(
     page.keyboard.press("Enter")
 
     arrive(page, "Ana's account")
+    assert flash(page) == "Logged 1 h 45 min. It earns credits once approved."
     [log] = rows_in_bank(engine, HourLog, riverside)
-    assert (log.membership_id, log.minutes) == (riverside.ana_id, 105)
+    assert (log.membership_id, log.minutes, log.status) == (
+        riverside.ana_id,
+        105,
+        "pending",
+    )
+    assert log.logged_by_id == riverside.broker.id
 
 
 def test_a_wrong_form_shows_its_field_error_and_changes_nothing(

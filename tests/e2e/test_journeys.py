@@ -3,9 +3,10 @@
 Each journey starts in a fresh Riverside time bank of its own, and every page
 it reaches is checked with axe-core (``steps.arrive``). The keyboard journeys
 move with Tab, type, and press Enter or Space; each stop they reach must
-show its focus. The statement journeys download a PDF through the browser and
-read it back: its opening balance, its lines and its closing balance, which must
-be the account's balance in the books.
+show its focus. One is in Welsh, its fields and buttons found by their Welsh
+names. The statement journeys download a PDF through the browser and read it
+back: its opening balance, its lines and its closing balance, which must be the
+account's balance in the books.
 """
 
 import re
@@ -56,6 +57,11 @@ def figure(page: Page, name: str) -> str:
     return page.locator(".figures div").filter(has_text=name).locator("dd").inner_text()
 
 
+def language_of(engine: Engine, user: User) -> str:
+    """Return the language a user chose for their pages, as the database keeps it."""
+    return run(engine, lambda s: s.get_one(User, user.id).language)
+
+
 def test_member_signs_in_and_logs_hours(
     page: Page, engine: Engine, riverside: Riverside
 ) -> None:
@@ -102,6 +108,47 @@ def test_member_logs_hours_by_keyboard(
     assert flash(page) == "Logged 1 h. It earns credits once approved."
     [log] = rows_in_bank(engine, HourLog, riverside)
     assert (log.organisation_id, log.minutes) == (riverside.charity.id, 60)
+
+
+def test_member_switches_to_welsh_and_logs_hours_by_keyboard(
+    page: Page, engine: Engine, riverside: Riverside
+) -> None:
+    sign_in_by_keyboard(page, riverside.ana)
+    arrive(page, "Your account")
+    tab_to(page, page.get_by_role("banner").get_by_role("button", name="Cymraeg"))
+    page.keyboard.press("Enter")
+    arrive(page, "Eich cyfrif")
+    expect(page.locator("html")).to_have_attribute("lang", "cy")
+    tab_to(
+        page, page.get_by_role("navigation").get_by_role("link", name="Cofnodi oriau")
+    )
+    page.keyboard.press("Enter")
+    arrive(page, "Cofnodi eich oriau")
+    tab_to(page, page.get_by_label("I bwy wnaethoch chi wirfoddoli?"))
+    page.keyboard.type("Riverside Food")
+    tab_to(page, page.get_by_label("Oriau"))
+    page.keyboard.type("2")
+    tab_to(page, page.get_by_label("Beth wnaethoch chi?"))
+    page.keyboard.type("Didoli rhoddion")
+    tab_to(page, page.locator("main").get_by_role("button", name="Cofnodi oriau"))
+    page.keyboard.press("Enter")
+
+    arrive(page, "Eich cyfrif")
+    assert flash(page) == (
+        "Wedi cofnodi 2 h. Bydd yn ennill credydau pan gaiff ei gymeradwyo."
+    )
+    expect(page.locator("html")).to_have_attribute("lang", "cy")
+    expect(page.get_by_role("heading", name="Cofnodion diweddaraf")).to_be_visible()
+    header = page.get_by_role("banner")
+    expect(header.get_by_role("button", name="Allgofnodi")).to_be_visible()
+    expect(header.get_by_role("button", name="English")).to_be_visible()
+    [log] = rows_in_bank(engine, HourLog, riverside)
+    assert (log.organisation_id, log.minutes, log.description) == (
+        riverside.charity.id,
+        120,
+        "Didoli rhoddion",
+    )
+    assert language_of(engine, riverside.ana) == "cy"
 
 
 def test_broker_approves_hours_and_the_member_sees_the_credit(

@@ -4,7 +4,8 @@ Each page must pass axe-core at both widths, and must never scroll sideways on
 a 320 px phone or at 200% zoom (WCAG 2.2's reflow), even with its folded parts
 opened: a wide table scrolls inside itself instead. The desktop and phone
 renderings are saved as screenshots in tests/e2e/screenshots/, one pair a page,
-for people to look at.
+for people to look at. The dashboard is also seen in Welsh, by a member who
+chose Cymraeg.
 """
 
 from collections.abc import Callable
@@ -31,6 +32,7 @@ PAGES = [
     ("home", None, "/", "Timebank"),
     ("sign-in", None, "/sign-in", "Sign in"),
     ("dashboard", "ana", f"{BANK}/", "Your account"),
+    ("dashboard-cy", "bronwen", f"{BANK}/", "Eich cyfrif"),
     ("history", "ana", f"{BANK}/history", "Your entries"),
     ("log-hours", "ana", f"{BANK}/log-hours", "Log your hours"),
     ("give", "ana", f"{BANK}/gift", "Give credits"),
@@ -47,6 +49,9 @@ PAGES = [
     ("settings", "admin", f"{BANK}/admin/settings", f"Settings of {DEMO_NAME}"),
     ("audit", "admin", f"{BANK}/admin/audit", "Audit trail"),
 ]
+# Who reads the pages in Welsh: they press the header's Cymraeg button once
+# signed in, and their choice follows them to every page.
+WELSH_READERS = {"bronwen"}
 DESKTOP: dict[str, Any] = {"viewport": {"width": 1280, "height": 800}}
 # The narrowest phone that WCAG's reflow asks a page to fit.
 PHONE: dict[str, Any] = {"viewport": {"width": 320, "height": 640}}
@@ -69,6 +74,9 @@ def signed_in_as(chromium: Browser, server: str) -> dict[str | None, Any]:
         page.get_by_label("Password").fill(DEMO_PASSWORD)
         page.locator("main").get_by_role("button", name="Sign in").click()
         page.get_by_role("button", name="Sign out").wait_for()
+        if who in WELSH_READERS:
+            page.get_by_role("button", name="Cymraeg").click()
+            page.get_by_role("button", name="Allgofnodi").wait_for()
         states[who] = context.storage_state()
         context.close()
     return states
@@ -93,11 +101,13 @@ def open_page(
     size: dict[str, Any],
     path: str,
     heading: str,
+    language: str,
 ) -> Page:
-    """Open path at a size, as the person whose cookies state holds."""
+    """Open path at a size, as the person whose cookies state holds, in language."""
     page = new_context(storage_state=state, **size).new_page()
     page.goto(path)
     expect(page.locator("h1")).to_have_text(heading)
+    expect(page.locator("html")).to_have_attribute("lang", language)
     return page
 
 
@@ -124,14 +134,15 @@ def test_page_passes_axe_and_fits_every_width(
 ) -> None:
     state = signed_in_as[who]
     path = path.format(food_bank=food_bank)
-    desktop = open_page(new_context, state, DESKTOP, path, heading)
+    language = "cy" if who in WELSH_READERS else "en"
+    desktop = open_page(new_context, state, DESKTOP, path, heading, language)
     assert_no_serious_violations(desktop)
     desktop.screenshot(path=SCREENSHOTS / f"{name}-desktop.png", full_page=True)
 
-    phone = open_page(new_context, state, PHONE, path, heading)
+    phone = open_page(new_context, state, PHONE, path, heading, language)
     assert_no_serious_violations(phone)
     phone.screenshot(path=SCREENSHOTS / f"{name}-phone.png", full_page=True)
     assert_no_sideways_scrolling(phone)
 
-    zoomed = open_page(new_context, state, ZOOMED, path, heading)
+    zoomed = open_page(new_context, state, ZOOMED, path, heading, language)
     assert_no_sideways_scrolling(zoomed)

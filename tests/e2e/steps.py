@@ -7,6 +7,8 @@ they reach on the way shows where the focus is.
 """
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +93,19 @@ def tab_to(page: Page, target: Locator) -> None:
         if target.evaluate("element => element === document.activeElement"):
             return
     raise AssertionError(f"Tab never reached {target} on {page.url}")
+
+
+@contextmanager
+def leaving(page: Page) -> Iterator[None]:
+    """Return, after the steps inside, once the page they lead to has loaded.
+
+    For a page with the same heading as the one left (a form shown again with
+    its errors, the queue after a decision): ``arrive`` would otherwise find
+    the heading on the old page and check it, or be cut off as it goes, since
+    a key pressed does not wait for the page it asks for.
+    """
+    with page.expect_event("load"):
+        yield
 
 
 def assert_focus_visible(page: Page) -> None:

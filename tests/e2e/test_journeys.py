@@ -39,6 +39,7 @@ from ..timebank.factories import (
 from .steps import (
     arrive,
     assert_focus_visible,
+    leaving,
     sign_in,
     sign_in_by_keyboard,
     tab_to,
@@ -186,7 +187,8 @@ def test_broker_approves_hours_by_keyboard(
     page.keyboard.press("Space")
     expect(ana).to_be_checked()
     tab_to(page, page.get_by_role("button", name="Approve ticked items"))
-    page.keyboard.press("Enter")
+    with leaving(page):
+        page.keyboard.press("Enter")
 
     arrive(page, "Waiting for approval")
     assert flash(page) == "Approved 1 item."
@@ -336,7 +338,8 @@ def test_the_error_summary_leads_to_the_field_by_keyboard(
     page.goto(f"/banks/{riverside.slug}/log-hours")
     arrive(page, "Log your hours")
     tab_to(page, page.locator("main").get_by_role("button", name="Log hours"))
-    page.keyboard.press("Enter")
+    with leaving(page):
+        page.keyboard.press("Enter")
 
     arrive(page, "Log your hours")
     error = page.locator("#organisation_id-error").inner_text()

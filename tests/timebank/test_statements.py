@@ -3,19 +3,24 @@
 import csv
 import io
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 import pytest
+from flask_babel import force_locale
 from pypdf import PdfReader
 from sqlalchemy import Engine, update
 
+from timebank import create_app
+from timebank.database import dispose_engine
 from timebank.durations import format_minutes
 from timebank.errors import InvalidPeriod, NotPermitted, UnknownStatement
-from timebank.people.models import Membership
+from timebank.people.models import Membership, User
 from timebank.people.services import erase_member
 from timebank.statements.csv_file import statement_csv
 from timebank.statements.models import IssuedStatement
-from timebank.statements.pdf import FIRST_PAGE_ROWS, pdf_text, statement_pdf
+from timebank.statements.pdf import FIRST_PAGE_ROWS, statement_pdf
 from timebank.statements.services import (
     Statement,
     Totals,
@@ -62,6 +67,44 @@ def anas_statement(
 
 def verify(engine: Engine, number: str, checksum: str) -> Verification:
     return run(engine, lambda s: verify_statement(s, number=number, checksum=checksum))
+
+
+# The months as Welsh writes them, January first.
+WELSH_MONTHS = [
+    "Ionawr",
+    "Chwefror",
+    "Mawrth",
+    "Ebrill",
+    "Mai",
+    "Mehefin",
+    "Gorffennaf",
+    "Awst",
+    "Medi",
+    "Hydref",
+    "Tachwedd",
+    "Rhagfyr",
+]
+
+
+def in_welsh(day: date) -> str:
+    """Return day as a Welsh reader writes it: "5 Mawrth 2026"."""
+    return f"{day.day} {WELSH_MONTHS[day.month - 1]} {day.year}"
+
+
+@contextmanager
+def drawing_in(engine: Engine, language: str) -> Iterator[None]:
+    """Draw in language, as a request or a print run in that language does."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": engine.url.render_as_string(hide_password=False),
+        }
+    )
+    try:
+        with app.app_context(), force_locale(language):
+            yield
+    finally:
+        dispose_engine(app)
 
 
 def test_statement_lists_every_entry_in_service_order_with_a_running_balance(
@@ -221,14 +264,14 @@ def test_the_pdf_shows_the_balances_totals_and_every_line(
     assert re.search(r"Opening balance\s*0 min", page)
     assert re.search(rf"Closing balance\s*{format_minutes(in_the_books)}\n", page)
     assert re.search(r"Earned\s*3 h", page)
-    assert re.search(r"Spent\s*-2 h", page)
-    assert re.search(r"Gifted\s*-15 min", page)
+    assert re.search(r"Spent\s*−2 h", page)
+    assert re.search(r"Gifted\s*−15 min", page)
     assert statement.checksum[:32] in page
     assert "Page 1 of 1" in page
     for line in statement.lines:
         row = re.search(rf"^{line.transaction_id} +{line.service_date}.*$", page, re.M)
         assert row is not None, line
-        assert row.group(0).endswith(pdf_text(format_minutes(line.balance_minutes)))
+        assert row.group(0).endswith(format_minutes(line.balance_minutes))
 
 
 def test_a_long_statement_numbers_its_pages_and_keeps_every_line(
@@ -316,3 +359,69 @@ def test_markup_and_sql_in_a_description_are_printed_as_they_were_written(
 
     assert written in page
     assert [row["description"] for row in rows if row["description"] == written]
+
+
+def test_a_statement_drawn_in_welsh_reads_back_in_welsh(
+    engine: Engine, riverside: Riverside
+) -> None:
+    give_ana_one_entry_of_each_kind(engine, riverside)
+
+    with drawing_in(engine, "cy"):
+        statement = anas_statement(engine, riverside)
+        (page,) = pdf_text_of(statement_pdf(statement))
+    in_the_books = balance(engine, riverside.ana_id).balance_minutes
+    earned = statement.lines[0]
+
+    assert f"Datganiad credydau {statement.number}" in page
+    assert re.search(
+        r"^Rhif +Digwyddodd +Cofnodwyd +Math +Yr ochr arall +Disgrifiad +I mewn"
+        r" +Allan +Balans$",
+        page,
+        re.M,
+    )
+    first, last = statement.period.first_day, statement.period.last_day
+    assert re.search(rf"Cyfnod\s*{in_welsh(first)} i {in_welsh(last)}\n", page)
+    assert re.search(rf"^{earned.transaction_id} .* Ennill +Time bank", page, re.M)
+    assert re.search(rf"Balans terfynol\s*{format_minutes(in_the_books)}\n", page)
+    assert "Tudalen 1 o 1" in page
+    assert "Closing balance" not in page
+
+
+def rename(engine: Engine, user: User, name: str) -> None:
+    run(
+        engine,
+        lambda s: s.execute(update(User).where(User.id == user.id).values(name=name)),
+    )
+
+
+@pytest.mark.parametrize("language", ["en", "cy"])
+def test_names_in_any_alphabet_are_printed_as_they_are_written(
+    engine: Engine, riverside: Riverside, language: str
+) -> None:
+    ana, ben = "Siôn Ŵyn Łukasz Ζωή", "Zoë Mŷr Дмитро"
+    rename(engine, riverside.ana, ana)
+    rename(engine, riverside.ben, ben)
+    earn(engine, riverside, riverside.ana, 120)
+    ana_gives_ben(engine, riverside, "Diolch, Ŵyn! Dziękuję, Ζωή", days_ago(1))
+
+    with drawing_in(engine, language):
+        (page,) = pdf_text_of(statement_pdf(anas_statement(engine, riverside)))
+
+    # The holder in the summary's font, the other side and the description
+    # in the lines' fixed-width one.
+    assert ana in page
+    assert re.search(rf"^\d+ .* {ben} .* Diolch, Ŵyn! Dziękuję, Ζωή ", page, re.M)
+    assert "?" not in page
+
+
+def test_a_statement_issued_in_welsh_verifies_as_one_in_english_would(
+    engine: Engine, riverside: Riverside
+) -> None:
+    give_ana_one_entry_of_each_kind(engine, riverside)
+
+    with drawing_in(engine, "cy"):
+        welsh = anas_statement(engine, riverside)
+        (page,) = pdf_text_of(statement_pdf(welsh))
+
+    assert welsh.checksum[:32] in page
+    assert verify(engine, welsh.number, welsh.checksum).genuine

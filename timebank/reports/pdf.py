@@ -1,13 +1,18 @@
 """The reports as PDFs: an A4 page layout of figures, a chart and tables.
 
 Amounts are shown as hours and minutes, as on the web pages; the chart's
-bars are whole minutes, labelled in hours.
+bars are whole minutes, labelled in hours. The words, dates and months are
+in the language of the request that asks for the report.
 """
 
 import io
 from collections.abc import Sequence
+from datetime import date
 from xml.sax.saxutils import escape
 
+from babel.dates import format_date
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
@@ -26,18 +31,29 @@ from reportlab.platypus import (
 from reportlab.platypus.doctemplate import BaseDocTemplate
 
 from timebank.durations import format_minutes
+from timebank.fonts import SANS, SANS_BOLD
+from timebank.languages.services import ENGLISH
+from timebank.periods import Period
 
 from .services import Hours, ImpactReport, OrganisationStatement
 
 STYLES = getSampleStyleSheet()
+TITLE = ParagraphStyle("ReportTitle", parent=STYLES["Title"], fontName=SANS_BOLD)
+BODY = ParagraphStyle("ReportBody", parent=STYLES["Normal"], fontName=SANS)
 # A heading stays on the page of the table or chart it introduces.
-HEADING = ParagraphStyle("ReportHeading", parent=STYLES["Heading2"], keepWithNext=1)
+HEADING = ParagraphStyle(
+    "ReportHeading", parent=STYLES["Heading2"], fontName=SANS_BOLD, keepWithNext=1
+)
+CAPTION = ParagraphStyle(
+    "ReportCaption", parent=BODY, textColor=colors.HexColor("#4a4a4a")
+)
 EARNED = colors.HexColor("#1b7340")
 SPENT = colors.HexColor("#b4531d")
 GRID = colors.HexColor("#8a8a8a")
 TABLE_STYLE = TableStyle(
     [
-        ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
+        ("FONTNAME", (0, 0), (-1, -1), SANS),
+        ("FONTNAME", (0, 0), (-1, 0), SANS_BOLD),
         ("LINEBELOW", (0, 0), (-1, 0), 0.5, GRID),
         ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -47,33 +63,32 @@ TABLE_STYLE = TableStyle(
 
 def impact_pdf(report: ImpactReport) -> bytes:
     """Return the impact report as a PDF."""
+    title = _("Impact report: %(subject)s", subject=report.subject)
     story: list[Flowable] = [
-        *_title(
-            f"Impact report: {report.subject}", report.bank.name, str(report.period)
-        ),
+        *_title(title, report.bank.name, report.period),
         _figures(
             [
-                ("Hours volunteered", format_minutes(report.volunteered_minutes)),
-                ("Active volunteers", str(report.active_volunteers)),
-                ("New members", str(report.new_members)),
-                ("Credits earned", format_minutes(report.earned_minutes)),
-                ("Credits spent", format_minutes(report.spent_minutes)),
+                (_("Hours volunteered"), format_minutes(report.volunteered_minutes)),
+                (_("Active volunteers"), str(report.active_volunteers)),
+                (_("New members"), str(report.new_members)),
+                (_("Credits earned"), format_minutes(report.earned_minutes)),
+                (_("Credits spent"), format_minutes(report.spent_minutes)),
             ]
         ),
-        _heading("Each month"),
+        _heading(_("Each month")),
         _chart(
-            [month.first_day.strftime("%b %y") for month in report.months],
+            [_written(month.first_day, "LLL yy") for month in report.months],
             [
                 [month.volunteered_minutes for month in report.months],
                 [month.spent_minutes for month in report.months],
             ],
         ),
-        _caption("Green: hours volunteered. Orange: credits spent."),
+        _caption(_("Green: hours volunteered. Orange: credits spent.")),
         _table(
-            ["Month", "Volunteered", "Earned", "Spent"],
+            [_("Month"), _("Volunteered"), _("Earned"), _("Spent")],
             [
                 [
-                    month.first_day.strftime("%B %Y"),
+                    _written(month.first_day, "LLLL y"),
                     format_minutes(month.volunteered_minutes),
                     format_minutes(month.earned_minutes),
                     format_minutes(month.spent_minutes),
@@ -81,12 +96,12 @@ def impact_pdf(report: ImpactReport) -> bytes:
                 for month in report.months
             ],
         ),
-        _heading("Top activities"),
+        _heading(_("Top activities")),
     ]
     if report.top_activities:
         story.append(
             _table(
-                ["Activity", "Spend partner", "Times", "Credits spent"],
+                [_("Activity"), _("Spend partner"), _("Times"), _("Credits spent")],
                 [
                     [a.name, a.organisation, str(a.spends), format_minutes(a.minutes)]
                     for a in report.top_activities
@@ -94,34 +109,43 @@ def impact_pdf(report: ImpactReport) -> bytes:
             )
         )
     else:
-        story.append(_caption("No credits were spent on activities in this period."))
-    return _document(f"Impact report: {report.subject}", story)
+        story.append(_caption(_("No credits were spent on activities in this period.")))
+    return _document(title, story)
 
 
 def statement_pdf(statement: OrganisationStatement) -> bytes:
     """Return the organisation's statement as a PDF."""
-    name = statement.organisation.name
+    title = _("Statement: %(organisation)s", organisation=statement.organisation.name)
+    # by_month holds a line for each month of the period, in order; its
+    # labels are English, so each month is written again from its first day.
+    months = list(zip(statement.period.months, statement.by_month, strict=True))
     story: list[Flowable] = [
-        *_title(f"Statement: {name}", statement.bank.name, str(statement.period)),
+        *_title(title, statement.bank.name, statement.period),
         _figures(
             [
-                ("Credits issued", format_minutes(statement.issued_minutes)),
-                ("Credits accepted", format_minutes(statement.accepted_minutes)),
-                ("Hours approved", format_minutes(statement.approved_minutes)),
+                (_("Credits issued"), format_minutes(statement.issued_minutes)),
+                (_("Credits accepted"), format_minutes(statement.accepted_minutes)),
+                (_("Hours approved"), format_minutes(statement.approved_minutes)),
             ]
         ),
-        _heading("Hours approved by month"),
+        _heading(_("Hours approved by month")),
         _chart(
-            [f"{line.label[:3]} {line.label[-2:]}" for line in statement.by_month],
+            [_written(first_day, "LLL yy") for first_day in statement.period.months],
             [[line.minutes for line in statement.by_month]],
         ),
-        _hours_table("Month", statement.by_month),
-        _heading("Hours approved by activity"),
-        _hours_table("Activity", statement.by_activity),
-        _heading("Volunteers"),
-        _hours_table("Volunteer", statement.volunteers),
+        _hours_table(
+            _("Month"),
+            [
+                Hours(_written(first_day, "LLLL y"), line.hour_logs, line.minutes)
+                for first_day, line in months
+            ],
+        ),
+        _heading(_("Hours approved by activity")),
+        _hours_table(_("Activity"), statement.by_activity),
+        _heading(_("Volunteers")),
+        _hours_table(_("Volunteer"), statement.volunteers),
     ]
-    return _document(f"Statement: {name}", story)
+    return _document(title, story)
 
 
 def _document(title: str, story: list[Flowable]) -> bytes:
@@ -138,20 +162,29 @@ def _document(title: str, story: list[Flowable]) -> bytes:
     )
 
     def footer(canvas: Canvas, doc: BaseDocTemplate) -> None:
-        canvas.setFont("Helvetica", 8)
+        canvas.setFont(SANS, 8)
         canvas.drawString(18 * mm, 10 * mm, title)
-        canvas.drawRightString(A4[0] - 18 * mm, 10 * mm, f"Page {doc.page}")
+        canvas.drawRightString(
+            A4[0] - 18 * mm, 10 * mm, _("Page %(page)s", page=doc.page)
+        )
 
     document.build(story, onFirstPage=footer, onLaterPages=footer)
     return buffer.getvalue()
 
 
-def _title(title: str, bank: str, period: str) -> list[Flowable]:
+def _title(title: str, bank: str, period: Period) -> list[Flowable]:
     return [
-        Paragraph(escape(title), STYLES["Title"]),
+        Paragraph(escape(title), TITLE),
         Paragraph(
-            escape(f"{bank}, {period} (by the day the service happened)"),
-            STYLES["Normal"],
+            escape(
+                _(
+                    "%(bank)s, %(first)s to %(last)s (by the day the service happened)",
+                    bank=bank,
+                    first=_written(period.first_day, "d MMMM y"),
+                    last=_written(period.last_day, "d MMMM y"),
+                )
+            ),
+            BODY,
         ),
         Spacer(0, 4 * mm),
     ]
@@ -162,14 +195,15 @@ def _heading(text: str) -> Paragraph:
 
 
 def _caption(text: str) -> Paragraph:
-    return Paragraph(escape(text), STYLES["Italic"])
+    return Paragraph(escape(text), CAPTION)
 
 
 def _figures(figures: Sequence[tuple[str, str]]) -> Table:
     table = Table([list(figure) for figure in figures], hAlign="LEFT")
     table.setStyle(
         [
-            ("FONTNAME", (1, 0), (1, -1), "Helvetica-Bold"),
+            ("FONTNAME", (0, 0), (0, -1), SANS),
+            ("FONTNAME", (1, 0), (1, -1), SANS_BOLD),
             ("ALIGN", (1, 0), (1, -1), "RIGHT"),
         ]
     )
@@ -177,9 +211,7 @@ def _figures(figures: Sequence[tuple[str, str]]) -> Table:
 
 
 def _table(header: list[str], rows: list[list[str]]) -> Table:
-    cells = [header] + [
-        [Paragraph(escape(row[0]), STYLES["Normal"]), *row[1:]] for row in rows
-    ]
+    cells = [header] + [[Paragraph(escape(row[0]), BODY), *row[1:]] for row in rows]
     table = Table(cells, hAlign="LEFT", repeatRows=1)
     table.setStyle(TABLE_STYLE)
     return table
@@ -187,9 +219,9 @@ def _table(header: list[str], rows: list[list[str]]) -> Table:
 
 def _hours_table(heading: str, lines: Sequence[Hours]) -> Flowable:
     if not lines:
-        return _caption("No volunteering was approved in this period.")
+        return _caption(_("No volunteering was approved in this period."))
     return _table(
-        [heading, "Hour logs", "Approved"],
+        [heading, _("Hour logs"), _("Approved")],
         [
             [line.label, str(line.hour_logs), format_minutes(line.minutes)]
             for line in lines
@@ -204,10 +236,12 @@ def _chart(labels: list[str], series: list[list[int]]) -> Drawing:
     chart.width, chart.height = round(155 * mm), round(44 * mm)
     chart.data = series
     chart.categoryAxis.categoryNames = labels
+    chart.categoryAxis.labels.fontName = SANS
     chart.categoryAxis.labels.fontSize = 6
     chart.categoryAxis.labels.angle = 90 if len(labels) > 18 else 0
     chart.categoryAxis.labels.dy = -2
     chart.valueAxis.valueMin = 0
+    chart.valueAxis.labels.fontName = SANS
     chart.valueAxis.labels.fontSize = 7
     chart.valueAxis.labelTextFormat = lambda minutes: f"{int(minutes) // 60} h"
     chart.valueAxis.valueStep = _hour_step(max([60] + [v for s in series for v in s]))
@@ -222,3 +256,8 @@ def _hour_step(top_minutes: int) -> int:
     """Return a step of whole hours that gives the value axis about five ticks."""
     hours = -(-top_minutes // 60)
     return 60 * max(1, -(-hours // 5))
+
+
+def _written(day: date, pattern: str) -> str:
+    """Return day as the language of the report writes it: "March 2026"."""
+    return format_date(day, pattern, locale=get_locale() or ENGLISH)

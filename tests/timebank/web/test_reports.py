@@ -6,6 +6,7 @@ against what the services computed from the ledger.
 
 import csv
 import io
+import re
 from collections.abc import Callable
 
 import pypdf
@@ -23,7 +24,9 @@ from timebank.reports.services import (
 
 from ..factories import Riverside, days_ago, run
 from ..reports.scenes import riversides_month
+from ..test_statements import WELSH_MONTHS, in_welsh
 from .conftest import Browser, error_beside
+from .test_languages import choose
 
 
 def pdf_text(data: bytes) -> str:
@@ -145,6 +148,52 @@ def test_the_statement_pdf_and_csv_hold_the_statements_figures(
     assert [int(r[3]) for r in rows if r[0] == "month"] == [
         line.minutes for line in computed.by_month
     ]
+
+
+def test_the_impact_pdf_and_the_statement_pdf_are_in_welsh_for_a_welsh_reader(
+    engine: Engine, riverside: Riverside, browser_for: Callable[[User], Browser]
+) -> None:
+    riversides_month(engine, riverside)
+    first, last = days_ago(25), days_ago(1)
+    report: ImpactReport = run(
+        engine,
+        lambda s: bank_impact_report(
+            s,
+            actor=riverside.admin,
+            bank=s.get_one(TimeBank, riverside.bank_id),
+            first_day=first,
+            last_day=last,
+        ),
+    )
+    admin, charity_admin = map(browser_for, (riverside.admin, riverside.charity_admin))
+    for browser in (admin, charity_admin):
+        choose(browser, "cy", on=f"/banks/{riverside.slug}/")
+    period = f"from={first}&to={last}"
+    base = f"/banks/{riverside.slug}/organisations/{riverside.charity.id}"
+
+    impact = pdf_text(
+        admin.get(f"/banks/{riverside.slug}/reports/impact.pdf?{period}").data
+    )
+    statement = pdf_text(charity_admin.get(f"{base}/statement.pdf?{period}").data)
+
+    assert (
+        f"Adroddiad effaith: Riverside Riverside, {in_welsh(first)} i {in_welsh(last)}"
+        in impact
+    )
+    assert f"Oriau o wirfoddoli {format_minutes(report.volunteered_minutes)}" in impact
+    for month in report.months:
+        written = f"{WELSH_MONTHS[month.first_day.month - 1]} {month.first_day.year}"
+        figures = (month.volunteered_minutes, month.earned_minutes, month.spent_minutes)
+        assert " ".join([written, *map(format_minutes, figures)]) in impact
+    assert "Gweithgaredd Partner gwario Sawl gwaith" in impact
+    assert "Tudalen 1" in impact
+    assert f"Datganiad: {riverside.charity.name}" in statement
+    assert "Credydau a roddwyd 4 h 30 min Credydau a dderbyniwyd 0 min" in statement
+    for month in report.months:
+        written = f"{WELSH_MONTHS[month.first_day.month - 1]} {month.first_day.year}"
+        assert re.search(rf"Mis Cofnodion oriau .*{written} \d+ ", statement)
+    assert "Gwirfoddolwyr Gwirfoddolwr Cofnodion oriau Wedi'u cymeradwyo" in statement
+    assert "Tudalen 1" in statement
 
 
 def test_bad_periods_are_refused_with_a_reason_on_the_page(

@@ -23,6 +23,7 @@ from timebank.statements.services import print_run, request_print_run
 from ..factories import Riverside, days_ago, earn, give_ana_one_entry_of_each_kind, run
 from ..test_statements import account_of
 from .conftest import Browser, error_beside, refusal_beside
+from .test_languages import choose
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -90,6 +91,25 @@ def test_a_member_finds_and_downloads_their_statement_as_pdf(
     assert "attachment" in response.headers["Content-Disposition"]
     text = PdfReader(io.BytesIO(response.data)).pages[0].extract_text()
     assert "Ana" in text and "Closing balance" in text
+
+
+def test_a_member_reading_in_welsh_downloads_their_statement_in_welsh(
+    engine: Engine, riverside: Riverside, ana: Browser
+) -> None:
+    earn(engine, riverside, riverside.ana, 90)
+    account_id = account_of(engine, riverside.ana_id)
+    choose(ana, "cy", on=f"/banks/{riverside.slug}/")
+
+    response = ana.get(
+        statement_url(
+            riverside, account_id, **{"from": str(days_ago(5)), "to": str(days_ago(0))}
+        )
+    )
+
+    text = PdfReader(io.BytesIO(response.data)).pages[0].extract_text()
+    assert "Datganiad credydau ST-" in text
+    assert "Balans terfynol\n1 h 30 min" in text
+    assert "Tudalen 1 o 1" in text
 
 
 def test_a_member_downloads_their_statement_as_csv(

@@ -24,7 +24,7 @@ from .banks import views as banks
 from .durations import format_minutes
 from .exchanges import views as exchanges
 from .exports import views as exports
-from .extensions import babel, csrf, limiter, login_manager
+from .extensions import TRANSLATIONS, babel, csrf, limiter, login_manager
 from .forms import LARGEST_ID
 from .gifts import views as gifts
 from .hour_logs import views as hour_logs
@@ -73,7 +73,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     babel.init_app(
         app,
         locale_selector=languages.select_locale,
-        default_translation_directories=str(PROJECT / "timebank" / "translations"),
+        default_translation_directories=TRANSLATIONS,
     )
     limiter.init_app(app)
     error_pages.init_app(app)

@@ -1,5 +1,7 @@
 """The Flask extensions: created unbound here, bound to an app in create_app."""
 
+from pathlib import Path
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -15,6 +17,8 @@ login_manager.session_protection = "strong"
 csrf = CSRFProtect()
 
 babel = Babel()
+# Where babel finds each language's catalogue (cy/LC_MESSAGES/messages.mo).
+TRANSLATIONS = str(Path(__file__).resolve().parent / "translations")
 
 # Counted per client address, in the storage RATELIMIT_STORAGE_URI names:
 # memory, per process, by default.

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 from flask import Flask
+from pypdf import PdfReader
 from sqlalchemy import Engine, func, select, update
 
 import ledger
@@ -482,6 +483,25 @@ def test_print_statements_writes_every_members_statement_with_a_progress_bar(
     assert "Printed 4 statements" in result.output
     with zipfile.ZipFile(output) as archive:
         assert len(archive.namelist()) == 4
+
+
+def test_print_statements_prints_in_the_language_asked_for(
+    app: Flask, place: Riverside, tmp_path: Path
+) -> None:
+    output = tmp_path / "riverside.pdf"
+    common = ["print-statements", place.slug, "--as", place.broker.email]
+    days = ["--from", str(days_ago(30)), "--to", str(days_ago(0))]
+
+    welsh = invoke(app, *common, *days, "--language", "cy", "--output", str(output))
+    french = invoke(app, *common, *days, "--language", "fr", "--output", str(output))
+
+    assert welsh.exit_code == 0, welsh.output
+    pages = [page.extract_text() for page in PdfReader(output).pages]
+    assert len(pages) == 4
+    assert all("Datganiad credydau" in page for page in pages)
+    assert all("Tudalen 1 o 1" in page for page in pages)
+    assert french.exit_code == 2
+    assert "'fr' is not one of 'en', 'cy'" in french.output
 
 
 def test_print_statements_refuses_a_member_and_a_bad_period(

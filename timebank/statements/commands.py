@@ -3,7 +3,8 @@
 ``flask --app wsgi print-statements SLUG --as EMAIL --from DAY --to DAY
 --output FILE`` prints, with a progress bar, every member's statement of
 the time bank (or, with ``--organisation ID``, of its volunteers) into one
-PDF, or one ZIP with ``--format zip``. ``flask --app wsgi verify-statement
+PDF, or one ZIP with ``--format zip``, in English or, with ``--language
+cy``, in Welsh. ``flask --app wsgi verify-statement
 NUMBER CHECKSUM`` says whether a printed statement is genuine, and exits
 with status 1 when it is not.
 """
@@ -16,10 +17,12 @@ from typing import Any, TypeVar
 import click
 from flask import Flask
 from flask.cli import with_appcontext
+from flask_babel import force_locale
 from sqlalchemy.orm import Session
 
 from timebank.commands import enter_as, run_command
 from timebank.database import get_engine
+from timebank.languages.services import ENGLISH, LANGUAGES
 
 from .models import PrintRun
 from .services import FILE_FORMATS, print_run, request_print_run, verify_statement
@@ -69,6 +72,13 @@ def _day_option(flag: str, name: str, which: str) -> Callable[[F], F]:
     show_default=True,
 )
 @click.option(
+    "--language",
+    type=click.Choice(list(LANGUAGES)),
+    default=ENGLISH,
+    show_default=True,
+    help="The language to print in.",
+)
+@click.option(
     "--output",
     required=True,
     type=click.Path(dir_okay=False, path_type=Path),
@@ -82,6 +92,7 @@ def print_statements_command(
     first_day: datetime,
     last_day: datetime,
     file_format: str,
+    language: str,
     output: Path,
 ) -> None:
     """Print every member's statement of a time bank, or of its volunteers."""
@@ -99,7 +110,10 @@ def print_statements_command(
         )
 
     run = run_command(work)
-    with click.progressbar(length=run.statement_count, label="Statements") as bar:
+    with (
+        click.progressbar(length=run.statement_count, label="Statements") as bar,
+        force_locale(language),
+    ):
         printed = print_run(
             get_engine(),
             run_id=run.id,

@@ -3,18 +3,21 @@
 With REDIS_URL set, the job goes on the "statements" queue of that Redis,
 for a worker started with ``rq worker --url $REDIS_URL statements`` beside
 the app. Without it (the embedded default), a thread of the web process
-prints it. Either way the job opens its own engine on DATABASE_URL and
-writes into STATEMENTS_FOLDER, and the run's row says how far it has gone.
+prints it. Either way the job opens its own engine on DATABASE_URL, writes
+into STATEMENTS_FOLDER, and draws in the language it was given (the page's
+that asked for it); the run's row says how far it has gone.
 """
 
 import threading
 from pathlib import Path
 
-from flask import current_app
+from flask import Flask, current_app
+from flask_babel import force_locale
 from redis import Redis
 from rq import Queue
 
 from ledger.database import create_engine
+from timebank.extensions import TRANSLATIONS, babel
 
 from .models import PrintRun
 from .services import print_run
@@ -29,12 +32,13 @@ def printed_path(folder: str | Path, run: PrintRun) -> Path:
     return Path(folder) / f"print-run-{run.id}.{run.file_format}"
 
 
-def start_print_job(run_id: int) -> None:
-    """Print a run in the background, as the app's settings say."""
+def start_print_job(run_id: int, *, language: str) -> None:
+    """Print a run in the background, in language, as the app's settings say."""
     arguments = (
         run_id,
         current_app.config["DATABASE_URL"],
         str(current_app.config["STATEMENTS_FOLDER"]),
+        language,
     )
     redis_url = current_app.config.get("REDIS_URL")
     if redis_url:
@@ -44,14 +48,27 @@ def start_print_job(run_id: int) -> None:
     threading.Thread(target=print_job, args=arguments, daemon=True).start()
 
 
-def print_job(run_id: int, database_url: str, folder: str) -> None:
-    """Print one run: the job that RQ's worker or a thread runs."""
+def print_job(run_id: int, database_url: str, folder: str, language: str) -> None:
+    """Print one run in language: the job that RQ's worker or a thread runs."""
     engine = create_engine(database_url)
     try:
-        print_run(
-            engine,
-            run_id=run_id,
-            path_for=lambda run: printed_path(folder, run),
-        )
+        with _translating_app().app_context(), force_locale(language):
+            print_run(
+                engine,
+                run_id=run_id,
+                path_for=lambda run: printed_path(folder, run),
+            )
     finally:
         engine.dispose()
+
+
+def _translating_app() -> Flask:
+    """Return an app that knows only the translations.
+
+    Flask-Babel translates inside an app context, and a job has none: RQ's
+    worker is another process, and a thread does not share the web app's.
+    Building the whole app here would also reset its rate limiter's counts.
+    """
+    app = Flask(__name__)
+    babel.init_app(app, default_translation_directories=TRANSLATIONS)
+    return app

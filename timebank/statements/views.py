@@ -15,6 +15,7 @@ from flask import Blueprint, current_app, render_template, request, send_file, u
 from flask import redirect as redirect_to
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from flask_babel import get_locale
 from flask_login import current_user, login_required
 from marshmallow import fields, validate
 from sqlalchemy.orm import Session
@@ -194,7 +195,7 @@ def print_statements(slug: str) -> Response | tuple[str, int] | str:
         if where is not None:
             # A form sent twice is recorded once, and printed once.
             if created:
-                start_print_job(created[-1])
+                start_print_job(created[-1], language=str(get_locale()))
             return redirect_to(where)
     else:
         form.values.update(default_period())

@@ -252,6 +252,28 @@ def test_a_broker_prints_every_members_statement_into_one_pdf(
     assert ["Page 1 of 1" in p.extract_text() for p in pages] == [True] * 4
 
 
+def test_a_broker_reading_in_welsh_prints_every_statement_in_welsh(
+    engine: Engine,
+    riverside: Riverside,
+    app: Flask,
+    browser_for: Callable[[User], Browser],
+    tmp_path: Path,
+) -> None:
+    app.config["STATEMENTS_FOLDER"] = str(tmp_path)
+    broker = browser_for(riverside.broker)
+    choose(broker, "cy", on=f"/banks/{riverside.slug}/statements/print")
+
+    run_id = ask_to_print(broker, riverside, "bank", "pdf")
+    printed = wait_for(engine, run_id)
+    download = broker.get(f"/banks/{riverside.slug}/statements/print/{run_id}/file")
+
+    assert printed.status == "done"
+    pages = [page.extract_text() for page in PdfReader(io.BytesIO(download.data)).pages]
+    assert len(pages) == 4
+    assert all("Datganiad credydau" in page for page in pages)
+    assert all("Tudalen 1 o 1" in page for page in pages)
+
+
 def test_an_organisations_admin_prints_its_volunteers_statements_as_a_zip(
     engine: Engine,
     riverside: Riverside,

@@ -63,7 +63,7 @@ TABLE_STYLE = TableStyle(
 
 def impact_pdf(report: ImpactReport) -> bytes:
     """Return the impact report as a PDF."""
-    title = _("Impact report: %(subject)s", subject=report.subject)
+    title = _("Impact report: %(name)s", name=report.subject)
     story: list[Flowable] = [
         *_title(title, report.bank.name, report.period),
         _figures(
@@ -115,7 +115,7 @@ def impact_pdf(report: ImpactReport) -> bytes:
 
 def statement_pdf(statement: OrganisationStatement) -> bytes:
     """Return the organisation's statement as a PDF."""
-    title = _("Statement: %(organisation)s", organisation=statement.organisation.name)
+    title = _("Statement: %(name)s", name=statement.organisation.name)
     # by_month holds a line for each month of the period, in order; its
     # labels are English, so each month is written again from its first day.
     months = list(zip(statement.period.months, statement.by_month, strict=True))

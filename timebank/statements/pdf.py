@@ -70,8 +70,8 @@ COLUMNS = (
     Column(lazy_gettext("Kind"), 10),
     Column(lazy_gettext("Other side"), 30),
     Column(lazy_gettext("Description"), 53),
-    Column(lazy_gettext("In"), 11, right_aligned=True),
-    Column(lazy_gettext("Out"), 11, right_aligned=True),
+    Column(lazy_gettext("Credits in"), 11, right_aligned=True),
+    Column(lazy_gettext("Credits out"), 11, right_aligned=True),
     Column(lazy_gettext("Balance"), 13, right_aligned=True),
 )
 # The ledger's kinds of entry, as the history's table names them.

@@ -13,9 +13,8 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, render_template, request, send_file, url_for
 from flask import redirect as redirect_to
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
-from flask_babel import get_locale
 from flask_login import current_user, login_required
 from marshmallow import fields, validate
 from sqlalchemy.orm import Session

@@ -188,7 +188,7 @@ def test_the_impact_pdf_and_the_statement_pdf_are_in_welsh_for_a_welsh_reader(
     assert "Gweithgaredd Partner gwario Sawl gwaith" in impact
     assert "Tudalen 1" in impact
     assert f"Datganiad: {riverside.charity.name}" in statement
-    assert "Credydau a roddwyd 4 h 30 min Credydau a dderbyniwyd 0 min" in statement
+    assert "Credydau wedi'u rhoi 4 h 30 min Credydau wedi'u derbyn 0 min" in statement
     for month in report.months:
         written = f"{WELSH_MONTHS[month.first_day.month - 1]} {month.first_day.year}"
         assert re.search(rf"Mis Cofnodion oriau .*{written} \d+ ", statement)

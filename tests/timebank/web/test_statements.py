@@ -108,7 +108,7 @@ def test_a_member_reading_in_welsh_downloads_their_statement_in_welsh(
 
     text = PdfReader(io.BytesIO(response.data)).pages[0].extract_text()
     assert "Datganiad credydau ST-" in text
-    assert "Balans terfynol\n1 h 30 min" in text
+    assert "Balans cloi\n1 h 30 min" in text
     assert "Tudalen 1 o 1" in text
 
 

@@ -144,3 +144,12 @@ def browser_for(app: Flask) -> Callable[[User], Browser]:
         return browser
 
     return signed_in
+
+
+def choose(browser: Browser, language: str, *, on: str = "/sign-in") -> str:
+    """Press the switcher's button for language on a page; return where it leads."""
+    response = browser.submit(
+        "/language", {"language": language, "next": on}, form_url=on
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response.location

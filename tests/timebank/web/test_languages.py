@@ -18,7 +18,7 @@ from timebank.statements.models import IssuedStatement
 
 from ..factories import Riverside, days_ago, earn, log_for, run
 from ..test_statements import account_of
-from .conftest import Browser
+from .conftest import Browser, choose
 from .test_statements import print_whole_bank
 from .test_tokens import make_token
 
@@ -29,15 +29,6 @@ def html_lang(page_text: str) -> str:
     found = re.search(r'<html lang="([^"]+)">', page_text)
     assert found is not None
     return found.group(1)
-
-
-def choose(browser: Browser, language: str, *, on: str = "/sign-in") -> str:
-    """Press the switcher's button for language on a page; return where it leads."""
-    response = browser.submit(
-        "/language", {"language": language, "next": on}, form_url=on
-    )
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return response.location
 
 
 def test_pages_are_in_english_unless_someone_asks_for_welsh(

@@ -25,8 +25,7 @@ from timebank.reports.services import (
 from ..factories import Riverside, days_ago, run
 from ..reports.scenes import riversides_month
 from ..test_statements import WELSH_MONTHS, in_welsh
-from .conftest import Browser, error_beside
-from .test_languages import choose
+from .conftest import Browser, choose, error_beside
 
 
 def pdf_text(data: bytes) -> str:

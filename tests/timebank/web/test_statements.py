@@ -22,8 +22,7 @@ from timebank.statements.services import print_run, request_print_run
 
 from ..factories import Riverside, days_ago, earn, give_ana_one_entry_of_each_kind, run
 from ..test_statements import account_of
-from .conftest import Browser, error_beside, refusal_beside
-from .test_languages import choose
+from .conftest import Browser, choose, error_beside, refusal_beside
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 

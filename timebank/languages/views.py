@@ -1,6 +1,13 @@
 """The language switcher in every page's header, and the locale of each request."""
 
-from flask import Blueprint, redirect, render_template, request, session
+from flask import (
+    Blueprint,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    session,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -21,14 +28,21 @@ bp = Blueprint("languages", __name__)
 
 # The session's key for a visitor's choice, kept after signing out.
 SESSION_KEY = "language"
+# Where the JSON API is served.
+API_PATH = "/api/"
 
 
 def select_locale() -> str:
     """Return the language of this request's pages.
 
-    A signed-in user's own choice; else the choice made in this browser;
-    else the best of the browser's languages that the pages are in.
+    The JSON API and the command-line commands answer in English always,
+    whoever asks and whatever their browser prefers: a program that reads
+    their messages needs them to stay the same. A page is in a signed-in
+    user's own choice; else the choice made in this browser; else the best
+    of the browser's languages that the pages are in.
     """
+    if not has_request_context() or request.path.startswith(API_PATH):
+        return ENGLISH
     if current_user.is_authenticated:
         return str(current_user.language)
     chosen = session.get(SESSION_KEY)

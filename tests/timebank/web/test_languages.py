@@ -13,6 +13,7 @@ from flask import Flask
 from sqlalchemy import Engine, select
 
 from api.openapi import document
+from timebank.languages.services import choose_language
 from timebank.people.models import User
 from timebank.statements.models import IssuedStatement
 
@@ -21,6 +22,10 @@ from ..test_statements import account_of
 from .conftest import Browser, choose
 from .test_statements import print_whole_bank
 from .test_tokens import make_token
+from ..api.conftest import ApiClient
+from ..factories import Riverside, days_ago, earn, run, snapshot
+from ..test_statements import account_of
+from .conftest import PASSWORD, Browser
 
 WELSH_SIGN_IN = "Mewngofnodi"
 
@@ -462,3 +467,28 @@ def test_the_error_pages_are_in_welsh_for_a_welsh_reader(
     expired = browser.post(f"{bank}/gift", {"recipient": str(riverside.ben_id)})
     assert expired.status_code == 400
     assert "Mae&#39;r ffurflen hon wedi dod i ben." in expired.text
+# What a refused form says, in Welsh on the pages and in English in the API.
+
+
+def test_the_api_answers_in_english_whatever_language_its_caller_chose(
+    engine: Engine, riverside: Riverside, app: Flask
+) -> None:
+    run(engine, lambda s: choose_language(s, user_id=riverside.ana.id, language="cy"))
+    made = ApiClient(app).post(
+        "/api/v1/tokens", {"email": riverside.ana.email, "password": PASSWORD}
+    )
+    api = ApiClient(app, made.json["token"])
+    api.headers["Accept-Language"] = "cy"
+    url = f"/api/v1/accounts/{account_of(engine, riverside.ana_id)}/statement"
+    before = snapshot(engine)
+
+    backwards = api.get(url, **{"from": str(days_ago(1)), "to": str(days_ago(2))})
+    not_a_date = api.get(url, **{"from": "yesterday", "to": str(days_ago(2))})
+
+    assert backwards.status_code == 422
+    assert backwards.json["detail"] == "The last day must be on or after the first day."
+    assert not_a_date.status_code == 422
+    assert not_a_date.json["errors"]["from"] == [
+        "Enter the first day as a date, like 2026-03-31."
+    ]
+    assert snapshot(engine) == before

@@ -5,6 +5,9 @@ marshmallow schema, which checks their shape (a whole number, a date); the
 service it then calls checks the rules. Either kind of error is shown beside
 the field it concerns. Every form holds a request key, so that sending it
 twice records it once.
+
+Each field's message is one whole sentence made with ``lazy_gettext`` where
+the schema is declared, so that it is shown in the page's language.
 """
 
 import json
@@ -14,6 +17,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from flask import flash, request
+from flask_babel import LazyString, lazy_gettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate
@@ -45,10 +49,14 @@ class FormSchema(Schema):
         unknown = EXCLUDE
 
 
-def whole_number(what: str, *, low: int = 0, high: int | None = None) -> fields.Integer:
-    """Return a field for a whole number, with messages in plain words."""
-    message = f"Enter the {what} as a whole number"
-    message += f" from {low} to {high}." if high is not None else f" of {low} or more."
+def whole_number(
+    message: LazyString, *, low: int = 0, high: int | None = None
+) -> fields.Integer:
+    """Return a field for a whole number from low to high (or more, without high).
+
+    message is the one sentence shown whatever is wrong with it: "Enter the
+    minutes as a whole number from 0 to 59."
+    """
     return fields.Integer(
         strict=False,
         required=True,
@@ -57,13 +65,13 @@ def whole_number(what: str, *, low: int = 0, high: int | None = None) -> fields.
     )
 
 
-def choice(what: str) -> fields.Integer:
+def choice(message: LazyString) -> fields.Integer:
     """Return a field for the id of something picked from a list.
 
-    what completes "Choose ... from the list". An id too large for the
-    database names nothing, and gets the same message as any other.
+    message asks for a choice: "Choose an activity from the list." An id
+    too large for the database names nothing, and gets the same message as
+    any other.
     """
-    message = f"Choose {what} from the list."
     return fields.Integer(
         strict=False,
         required=True,
@@ -72,9 +80,12 @@ def choice(what: str) -> fields.Integer:
     )
 
 
-def calendar_date(what: str, *, required: bool = True) -> fields.Date:
-    """Return a field for a date written as YYYY-MM-DD (a date input's format)."""
-    message = f"Enter the {what} as a date, like 2026-03-31."
+def calendar_date(message: LazyString, *, required: bool = True) -> fields.Date:
+    """Return a field for a date written as YYYY-MM-DD (a date input's format).
+
+    message asks for the date and shows its format: "Enter the date you
+    volunteered as a date, like 2026-03-31."
+    """
     if not required:
         return fields.Date(load_default=None, error_messages={"invalid": message})
     return fields.Date(
@@ -83,17 +94,19 @@ def calendar_date(what: str, *, required: bool = True) -> fields.Date:
     )
 
 
-def text(what: str, *, required: bool = True) -> fields.String:
-    """Return a field for text; the services check its length.
+def text(message: LazyString) -> fields.String:
+    """Return a field for text that must be given; the services check its length.
 
-    what completes "Enter ...": "your email address", "what you did".
+    message asks for it: "Enter what you did."
     """
-    message = f"Enter {what}."
-    if not required:
-        return fields.String(load_default="")
     return fields.String(
         required=True, error_messages={"required": message, "null": message}
     )
+
+
+def optional_text() -> fields.String:
+    """Return a field for text that may be left empty; the services check it."""
+    return fields.String(load_default="")
 
 
 @dataclass(frozen=True)
@@ -111,8 +124,12 @@ class DurationForm(FormSchema):
     whether that amount is too large for what it is.
     """
 
-    hours = whole_number("hours")
-    minutes = whole_number("minutes", high=59)
+    hours = whole_number(
+        lazy_gettext("Enter the hours as a whole number of 0 or more.")
+    )
+    minutes = whole_number(
+        lazy_gettext("Enter the minutes as a whole number from 0 to 59."), high=59
+    )
 
     @post_load
     def total_minutes(self, data: dict[str, Any], **_: object) -> dict[str, Any]:

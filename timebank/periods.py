@@ -11,6 +11,7 @@ day_after. docs/domain.md#periods says the same for people.
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from flask_babel import LazyString, lazy_gettext
 from marshmallow import Schema, fields
 
 from timebank.errors import InvalidPeriod
@@ -93,13 +94,19 @@ def _written(day: date) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
-def _day(which: str, data_key: str) -> fields.Date:
-    message = f"Enter the {which} day as a date, like 2026-03-31."
+def _day(message: LazyString, data_key: str, *, description: str) -> fields.Date:
+    """Return a field for a day; description is the API's, always in English.
+
+    marshmallow puts a message that is a str in a list, but not a lazy one:
+    in a list already, it reaches the API's problem bodies as every other
+    field's messages do.
+    """
+    messages = [message]
     return fields.Date(
         data_key=data_key,
         required=True,
-        error_messages={"invalid": message, "required": message, "null": message},
-        metadata={"description": f"The {which} day of service, included."},
+        error_messages={"invalid": messages, "required": messages, "null": messages},
+        metadata={"description": description},
     )
 
 
@@ -111,5 +118,13 @@ class PeriodFields(Schema):
     left out, for check_period_or_default to fill in.
     """
 
-    first_day = _day("first", "from")
-    last_day = _day("last", "to")
+    first_day = _day(
+        lazy_gettext("Enter the first day as a date, like 2026-03-31."),
+        "from",
+        description="The first day of service, included.",
+    )
+    last_day = _day(
+        lazy_gettext("Enter the last day as a date, like 2026-03-31."),
+        "to",
+        description="The last day of service, included.",
+    )

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import Blueprint, render_template, url_for
-from flask_babel import lazy_gettext
+from flask_babel import LazyString, lazy_gettext
 from flask_login import current_user, login_required
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 from sqlalchemy.orm import Session
@@ -84,11 +84,10 @@ KIND_OPTIONS = [
     ("spends", lazy_gettext("Spent on activities")),
     ("reversals", lazy_gettext("Reversals (corrections)")),
 ]
-BROKEN_CURSOR = "This link to older entries is broken or out of date."
+BROKEN_CURSOR = lazy_gettext("This link to older entries is broken or out of date.")
 
 
-def _day(what: str, data_key: str) -> fields.Date:
-    message = f"Enter the {what} as a date, like 2026-03-31."
+def _day(message: LazyString, data_key: str) -> fields.Date:
     return fields.Date(
         data_key=data_key,
         load_default=None,
@@ -99,12 +98,17 @@ def _day(what: str, data_key: str) -> fields.Date:
 class HistoryFilters(FormSchema):
     """The history's filters: days the help happened, both included, and a kind."""
 
-    first_day = _day("first day", "from")
-    last_day = _day("last day", "to")
+    first_day = _day(
+        lazy_gettext("Enter the first day as a date, like 2026-03-31."), "from"
+    )
+    last_day = _day(
+        lazy_gettext("Enter the last day as a date, like 2026-03-31."), "to"
+    )
     kind = fields.String(
         load_default="all",
         validate=validate.OneOf(
-            list(HISTORY_KINDS), error="Choose what to show from the list."
+            list(HISTORY_KINDS),
+            error=lazy_gettext("Choose what to show from the list."),
         ),
     )
     cursor = fields.String(data_key=CURSOR, load_default=None)
@@ -114,7 +118,8 @@ class HistoryFilters(FormSchema):
         first, last = data.get("first_day"), data.get("last_day")
         if isinstance(first, date) and isinstance(last, date) and first > last:
             raise ValidationError(
-                "The last day must be on or after the first day.", field_name="to"
+                lazy_gettext("The last day must be on or after the first day."),
+                field_name="to",
             )
 
     @post_load

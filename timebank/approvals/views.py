@@ -16,7 +16,7 @@ from timebank.banks.models import TimeBank
 from timebank.banks.services import enter_time_bank
 from timebank.decisions import Decision
 from timebank.errors import InvalidText, ReasonRequired
-from timebank.forms import Done, Form, FormSchema, text
+from timebank.forms import Done, Form, FormSchema, optional_text
 from timebank.people.models import Membership
 from timebank.unit_of_work import run_use_case
 
@@ -24,11 +24,11 @@ from .services import ItemKind, ItemRef, Queue, decide_pending, pending_queue
 
 bp = Blueprint("approvals", __name__, url_prefix="/banks/<slug>")
 
-CHOOSE_ITEMS = "Tick at least one item to approve or reject."
-UNKNOWN_ITEM = (
+CHOOSE_ITEMS = lazy_gettext("Tick at least one item to approve or reject.")
+UNKNOWN_ITEM = lazy_gettext(
     "One of the items ticked is not in the queue. Reload the page and try again."
 )
-CHOOSE_DECISION = "Choose whether to approve or to reject."
+CHOOSE_DECISION = lazy_gettext("Choose whether to approve or to reject.")
 # An item as the form sends it: its kind and an id of at most 18 digits, so
 # that it fits the column.
 ITEM = re.compile(r"(hour_log|exchange|gift):([1-9][0-9]{0,17})")
@@ -71,7 +71,7 @@ class DecisionForm(FormSchema):
         validate=validate.OneOf(DECISIONS, error=CHOOSE_DECISION),
         error_messages={"required": CHOOSE_DECISION},
     )
-    reason = text("a reason", required=False)
+    reason = optional_text()
 
 
 # Where the service's refusals are shown; a refused item is named above the form.

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from flask import Blueprint, render_template, request, url_for
 from flask import redirect as redirect_to
+from flask_babel import LazyString, lazy_gettext
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext
 from flask_login import current_user, login_required
 from marshmallow import Schema, fields, post_load, validate
 from sqlalchemy.orm import Session
@@ -105,21 +105,8 @@ FLOOR_HOURS = -LOWEST_FLOOR_MINUTES // 60
 THRESHOLD_HOURS = MAX_THRESHOLD_MINUTES // 60
 
 
-def _reason(what: str) -> fields.String:
-    return text(f"why you are {what}")
-
-
-def _role(what: str) -> fields.String:
-    message = f"Choose the role to {what}."
-    return fields.String(
-        required=True,
-        validate=validate.OneOf(list(ROLE_NAMES), error=message),
-        error_messages={"required": message, "null": message},
-    )
-
-
-def _choice(what: str, choices: list[tuple[str, str]]) -> fields.String:
-    message = f"Choose {what}."
+def _choice(message: LazyString, choices: list[tuple[str, str]]) -> fields.String:
+    """Return a field for the value of one of choices; message asks for one."""
     return fields.String(
         required=True,
         validate=validate.OneOf([value for value, _ in choices], error=message),
@@ -135,19 +122,30 @@ def _minutes_of(data: dict[str, object], name: str) -> int:
 
 
 class GrantRoleForm(FormSchema):
-    grant_role = _role("grant")
-    grant_reason = _reason("granting it")
+    grant_role = _choice(
+        lazy_gettext("Choose the role to grant."), list(ROLE_NAMES.items())
+    )
+    grant_reason = text(lazy_gettext("Enter why you are granting it."))
 
 
 class RevokeRoleForm(FormSchema):
-    revoke_role = _role("take away")
-    revoke_reason = _reason("taking it away")
+    revoke_role = _choice(
+        lazy_gettext("Choose the role to take away."), list(ROLE_NAMES.items())
+    )
+    revoke_reason = text(lazy_gettext("Enter why you are taking it away."))
 
 
 class FloorForm(FormSchema):
-    hours = whole_number("hours", high=FLOOR_HOURS)
-    minutes = whole_number("minutes", high=59)
-    floor_reason = _reason("changing it")
+    hours = whole_number(
+        lazy_gettext(
+            "Enter the hours as a whole number from 0 to %(most)s.", most=FLOOR_HOURS
+        ),
+        high=FLOOR_HOURS,
+    )
+    minutes = whole_number(
+        lazy_gettext("Enter the minutes as a whole number from 0 to 59."), high=59
+    )
+    floor_reason = text(lazy_gettext("Enter why you are changing it."))
 
     @post_load
     def floor(self, data: dict[str, object], **_: object) -> dict[str, object]:
@@ -157,36 +155,76 @@ class FloorForm(FormSchema):
 
 
 class AccountStatusForm(FormSchema):
-    status_reason = _reason("doing this")
+    status_reason = text(lazy_gettext("Enter why you are doing this."))
 
 
 class EraseForm(FormSchema):
-    erase_reason = _reason("erasing their details")
+    erase_reason = text(lazy_gettext("Enter why you are erasing their details."))
 
 
 class AppointForm(FormSchema):
-    organisation_id = whole_number("organisation", low=1)
-    appoint_reason = _reason("appointing them")
+    organisation_id = whole_number(
+        lazy_gettext("Enter the organisation as a whole number of 1 or more."), low=1
+    )
+    appoint_reason = text(lazy_gettext("Enter why you are appointing them."))
 
 
 class EnrolForm(FormSchema):
-    name = text("their name")
-    email = text("their email address")
-    password = text("a first password for them")
+    name = text(lazy_gettext("Enter their name."))
+    email = text(lazy_gettext("Enter their email address."))
+    password = text(lazy_gettext("Enter a first password for them."))
 
 
 class SettingsForm(FormSchema):
-    floor_hours = whole_number("hours", high=FLOOR_HOURS)
-    floor_minutes = whole_number("minutes", high=59)
-    exchange_approval = _choice("when an exchange waits", APPROVAL_CHOICES)
-    exchange_above_hours = whole_number("hours", high=THRESHOLD_HOURS)
-    exchange_above_minutes = whole_number("minutes", high=59)
-    gift_approval = _choice("when a gift waits", APPROVAL_CHOICES)
-    gift_above_hours = whole_number("hours", high=THRESHOLD_HOURS)
-    gift_above_minutes = whole_number("minutes", high=59)
-    backdating_days = whole_number("number of days", high=MAX_BACKDATING_DAYS)
-    earn_source = _choice("where earned credits come from", EARN_SOURCE_CHOICES)
-    reason = text("why you are changing the settings")
+    floor_hours = whole_number(
+        lazy_gettext(
+            "Enter the hours as a whole number from 0 to %(most)s.", most=FLOOR_HOURS
+        ),
+        high=FLOOR_HOURS,
+    )
+    floor_minutes = whole_number(
+        lazy_gettext("Enter the minutes as a whole number from 0 to 59."), high=59
+    )
+    exchange_approval = _choice(
+        lazy_gettext("Choose when an exchange waits."),
+        APPROVAL_CHOICES,
+    )
+    exchange_above_hours = whole_number(
+        lazy_gettext(
+            "Enter the hours as a whole number from 0 to %(most)s.",
+            most=THRESHOLD_HOURS,
+        ),
+        high=THRESHOLD_HOURS,
+    )
+    exchange_above_minutes = whole_number(
+        lazy_gettext("Enter the minutes as a whole number from 0 to 59."), high=59
+    )
+    gift_approval = _choice(
+        lazy_gettext("Choose when a gift waits."),
+        APPROVAL_CHOICES,
+    )
+    gift_above_hours = whole_number(
+        lazy_gettext(
+            "Enter the hours as a whole number from 0 to %(most)s.",
+            most=THRESHOLD_HOURS,
+        ),
+        high=THRESHOLD_HOURS,
+    )
+    gift_above_minutes = whole_number(
+        lazy_gettext("Enter the minutes as a whole number from 0 to 59."), high=59
+    )
+    backdating_days = whole_number(
+        lazy_gettext(
+            "Enter the number of days as a whole number from 0 to %(most)s.",
+            most=MAX_BACKDATING_DAYS,
+        ),
+        high=MAX_BACKDATING_DAYS,
+    )
+    earn_source = _choice(
+        lazy_gettext("Choose where earned credits come from."),
+        EARN_SOURCE_CHOICES,
+    )
+    reason = text(lazy_gettext("Enter why you are changing the settings."))
 
     @post_load
     def settings(self, data: dict[str, object], **_: object) -> dict[str, object]:
@@ -199,7 +237,7 @@ class SettingsForm(FormSchema):
 
 
 class OrganisationForm(FormSchema):
-    name = text("the organisation's name")
+    name = text(lazy_gettext("Enter the organisation's name."))
     is_issuer = fields.Boolean(load_default=False)
     is_spend_partner = fields.Boolean(load_default=False)
     below_zero = fields.Boolean(load_default=False)

@@ -6,6 +6,7 @@ from datetime import date
 from flask import Blueprint, render_template, request, url_for
 from flask import redirect as redirect_to
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from flask_login import current_user, login_required
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
@@ -36,9 +37,11 @@ bp = Blueprint("exchanges", __name__, url_prefix="/banks/<slug>")
 
 
 class ExchangeForm(DurationForm):
-    provider_id = choice("who helped you")
-    service_date = calendar_date("date they helped you")
-    description = text("what they did for you")
+    provider_id = choice(lazy_gettext("Choose who helped you from the list."))
+    service_date = calendar_date(
+        lazy_gettext("Enter the date they helped you as a date, like 2026-03-31.")
+    )
+    description = text(lazy_gettext("Enter what they did for you."))
 
 
 # Where each of the service's refusals is shown on the form.

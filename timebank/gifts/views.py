@@ -6,6 +6,7 @@ from typing import Any
 from flask import Blueprint, render_template, request, url_for
 from flask import redirect as redirect_to
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from flask_login import current_user, login_required
 from marshmallow import fields, post_load, validate
 from sqlalchemy.orm import Session
@@ -25,7 +26,7 @@ from timebank.errors import (
     PayingYourself,
     UnknownMember,
 )
-from timebank.forms import Done, DurationForm, Form, text
+from timebank.forms import Done, DurationForm, Form, optional_text
 from timebank.people.models import Membership, Role, User
 from timebank.people.services import get_paying_member, list_members
 from timebank.unit_of_work import run_use_case
@@ -36,7 +37,7 @@ bp = Blueprint("gifts", __name__, url_prefix="/banks/<slug>")
 
 # The recipient chosen when the gift goes to the community pool, not a member.
 POOL = "pool"
-CHOOSE_RECIPIENT = "Choose who to give to from the list."
+CHOOSE_RECIPIENT = lazy_gettext("Choose who to give to from the list.")
 
 
 class GiftForm(DurationForm):
@@ -48,7 +49,7 @@ class GiftForm(DurationForm):
         ),
         error_messages={"required": CHOOSE_RECIPIENT, "null": CHOOSE_RECIPIENT},
     )
-    message = text("a message", required=False)
+    message = optional_text()
 
     @post_load
     def recipient_id(self, data: dict[str, Any], **_: object) -> dict[str, Any]:

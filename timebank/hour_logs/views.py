@@ -6,6 +6,7 @@ from datetime import date
 from flask import Blueprint, render_template, request, url_for
 from flask import redirect as redirect_to
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from flask_login import current_user, login_required
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
@@ -33,9 +34,13 @@ bp = Blueprint("hour_logs", __name__, url_prefix="/banks/<slug>")
 
 
 class HourLogForm(DurationForm):
-    organisation_id = choice("who you volunteered for")
-    service_date = calendar_date("date you volunteered")
-    description = text("what you did")
+    organisation_id = choice(
+        lazy_gettext("Choose who you volunteered for from the list.")
+    )
+    service_date = calendar_date(
+        lazy_gettext("Enter the date you volunteered as a date, like 2026-03-31.")
+    )
+    description = text(lazy_gettext("Enter what you did."))
 
 
 # Where each of the service's refusals is shown on the form.

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from flask import Blueprint, render_template, request, url_for
 from flask import redirect as redirect_to
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from flask_login import current_user, login_required
 from marshmallow import post_load
 from sqlalchemy.orm import Session
@@ -38,9 +39,17 @@ bp = Blueprint("organisations", __name__, url_prefix="/banks/<slug>")
 
 
 class ActivityForm(FormSchema):
-    name = text("the name of the activity")
-    hours = whole_number("hours", high=DAY_MINUTES // 60)
-    minutes = whole_number("minutes", high=59)
+    name = text(lazy_gettext("Enter the name of the activity."))
+    hours = whole_number(
+        lazy_gettext(
+            "Enter the hours as a whole number from 0 to %(most)s.",
+            most=DAY_MINUTES // 60,
+        ),
+        high=DAY_MINUTES // 60,
+    )
+    minutes = whole_number(
+        lazy_gettext("Enter the minutes as a whole number from 0 to 59."), high=59
+    )
 
     @post_load
     def price(self, data: dict[str, object], **_: object) -> dict[str, object]:

@@ -40,8 +40,8 @@ ROLE_NAMES = [
 
 
 class SignInForm(FormSchema):
-    email = text("your email address")
-    password = text("your password")
+    email = text(lazy_gettext("Enter your email address."))
+    password = text(lazy_gettext("Enter your password."))
 
 
 @login_manager.user_loader
@@ -99,7 +99,9 @@ class MemberSearch(FormSchema):
         load_default="",
         validate=validate.Length(
             max=LONGEST_SEARCH,
-            error=f"Search with at most {LONGEST_SEARCH} characters.",
+            error=lazy_gettext(
+                "Search with at most %(most)s characters.", most=LONGEST_SEARCH
+            ),
         ),
     )
 
@@ -132,14 +134,16 @@ def members(slug: str) -> str | tuple[str, int]:
 
 
 class NewPasswordForm(FormSchema):
-    password = text("the new password")
-    password_again = text("the new password again")
+    password = text(lazy_gettext("Enter the new password."))
+    password_again = text(lazy_gettext("Enter the new password again."))
 
     @validates_schema
     def typed_alike(self, data: dict[str, Any], **_: Any) -> None:
         if data.get("password_again", data.get("password")) != data.get("password"):
             raise ValidationError(
-                "The two passwords are not the same: type the new password twice.",
+                lazy_gettext(
+                    "The two passwords are not the same: type the new password twice."
+                ),
                 "password_again",
             )
 

@@ -37,7 +37,7 @@ KIND_NAMES = {
 
 
 class ReversalForm(FormSchema):
-    reason = text("why the entry is reversed")
+    reason = text(lazy_gettext("Enter why the entry is reversed."))
 
 
 class ReturnTo(FormSchema):

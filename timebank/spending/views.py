@@ -6,6 +6,7 @@ from datetime import date
 from flask import Blueprint, render_template, request, url_for
 from flask import redirect as redirect_to
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from flask_login import current_user, login_required
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
@@ -30,9 +31,12 @@ bp = Blueprint("spending", __name__, url_prefix="/banks/<slug>")
 
 
 class SpendForm(FormSchema):
-    activity_id = choice("an activity")
+    activity_id = choice(lazy_gettext("Choose an activity from the list."))
     # Left empty, the service dates the spend today.
-    service_date = calendar_date("date of the activity", required=False)
+    service_date = calendar_date(
+        lazy_gettext("Enter the date of the activity as a date, like 2026-03-31."),
+        required=False,
+    )
 
 
 # Where each of the service's refusals is shown on the form.

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, render_template, request, send_file, url_for
 from flask import redirect as redirect_to
-from flask_babel import get_locale, ngettext
+from flask_babel import get_locale, lazy_gettext, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from marshmallow import fields, validate
@@ -62,23 +62,27 @@ class StatementForm(PeriodFields, FormSchema):
     file_format = fields.String(
         data_key="format",
         load_default="pdf",
-        validate=validate.OneOf(STATEMENT_FORMATS, error="Choose PDF or CSV."),
+        validate=validate.OneOf(
+            STATEMENT_FORMATS, error=lazy_gettext("Choose PDF or CSV.")
+        ),
     )
 
 
 class VerifyForm(FormSchema):
-    number = text("the statement number, like ST-00001234")
-    checksum = text("the checksum printed on the statement")
+    number = text(lazy_gettext("Enter the statement number, like ST-00001234."))
+    checksum = text(lazy_gettext("Enter the checksum printed on the statement."))
 
 
 class PrintForm(PeriodFields, FormSchema):
     """Whose statements to print, for which period, as one PDF or one ZIP."""
 
-    scope = text("whose statements to print")
+    scope = text(lazy_gettext("Enter whose statements to print."))
     file_format = fields.String(
         data_key="format",
         load_default="pdf",
-        validate=validate.OneOf(FILE_FORMATS, error="Choose one PDF or one ZIP."),
+        validate=validate.OneOf(
+            FILE_FORMATS, error=lazy_gettext("Choose one PDF or one ZIP.")
+        ),
     )
 
 

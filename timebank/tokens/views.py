@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from flask import Blueprint, make_response, render_template, url_for
 from flask import redirect as redirect_to
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from flask_login import current_user, login_required
 from marshmallow import fields, validate
 from sqlalchemy.orm import Session
@@ -32,10 +33,13 @@ class NewTokenForm(FormSchema):
         load_default="",
         validate=validate.Length(
             max=MAX_NAME_LENGTH,
-            error=f"Name the token with at most {MAX_NAME_LENGTH} characters.",
+            error=lazy_gettext(
+                "Name the token with at most %(most)s characters.",
+                most=MAX_NAME_LENGTH,
+            ),
         ),
     )
-    password = text("your password")
+    password = text(lazy_gettext("Enter your password."))
 
 
 class RevokeTokenForm(FormSchema):

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import html
 import re
 from collections.abc import Callable
 from datetime import date
@@ -25,7 +26,7 @@ from .test_tokens import make_token
 from ..api.conftest import ApiClient
 from ..factories import Riverside, days_ago, earn, run, snapshot
 from ..test_statements import account_of
-from .conftest import PASSWORD, Browser
+from .conftest import PASSWORD, Browser, refusal_beside
 
 WELSH_SIGN_IN = "Mewngofnodi"
 
@@ -468,6 +469,23 @@ def test_the_error_pages_are_in_welsh_for_a_welsh_reader(
     assert expired.status_code == 400
     assert "Mae&#39;r ffurflen hon wedi dod i ben." in expired.text
 # What a refused form says, in Welsh on the pages and in English in the API.
+
+
+def test_a_field_its_schema_refuses_is_explained_in_welsh(
+    engine: Engine, riverside: Riverside, browser_for: Callable[[User], Browser]
+) -> None:
+    url = f"/banks/{riverside.slug}/log-hours"
+    browser = browser_for(riverside.ana)
+    choose(browser, "cy", on=url)
+    form = {
+        "organisation_id": str(riverside.charity.id),
+        "hours": "1",
+        "minutes": "75",
+        "service_date": days_ago(1).isoformat(),
+        "description": "Sorting donations",
+    }
+    error = refusal_beside(engine, browser, url, form, "time")
+    assert html.unescape(error) == "Rhowch y munudau fel rhif cyfan rhwng 0 a 59."
 
 
 def test_the_api_answers_in_english_whatever_language_its_caller_chose(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Literal
 
+from flask_babel import lazy_gettext
 from sqlalchemy.orm import Session
 
 import ledger
@@ -23,23 +25,59 @@ class Decision(StrEnum):
     REJECTED = "rejected"
 
 
-def require_pending(status: str, *, what: str) -> None:
+class NotYours(StrEnum):
+    """Why maker-checker leaves a decision to someone else, as the queue says it."""
+
+    RECORDED = "you recorded it"
+    PAID = "it pays you"
+    PAYER = "it is paid from your account"
+
+
+# What is decided: each is refused in sentences of its own.
+Decided = Literal["hour log", "exchange", "gift"]
+ALREADY_DECIDED = {
+    ("hour log", Decision.APPROVED): lazy_gettext("This hour log is already approved."),
+    ("hour log", Decision.REJECTED): lazy_gettext("This hour log is already rejected."),
+    ("exchange", Decision.APPROVED): lazy_gettext("This exchange is already approved."),
+    ("exchange", Decision.REJECTED): lazy_gettext("This exchange is already rejected."),
+    ("gift", Decision.APPROVED): lazy_gettext("This gift is already approved."),
+    ("gift", Decision.REJECTED): lazy_gettext("This gift is already rejected."),
+}
+YOUR_OWN = {
+    "hour log": lazy_gettext(
+        "You cannot approve an hour log that you recorded or that credits you."
+    ),
+    "exchange": lazy_gettext(
+        "You cannot approve an exchange that you recorded or that credits you."
+    ),
+    "gift": lazy_gettext(
+        "You cannot approve a gift that you recorded or that credits you."
+    ),
+}
+SOMEONE_ELSE_DECIDES = {
+    NotYours.RECORDED: lazy_gettext("Someone else must decide it: you recorded it."),
+    NotYours.PAID: lazy_gettext("Someone else must decide it: it pays you."),
+    NotYours.PAYER: lazy_gettext(
+        "Someone else must decide it: it is paid from your account."
+    ),
+}
+
+
+def require_pending(status: str, *, what: Decided) -> None:
     """Refuse to decide again on something already approved or rejected."""
     if status != Decision.PENDING:
-        raise AlreadyDecided(f"This {what} is already {status}.")
+        raise AlreadyDecided(str(ALREADY_DECIDED[what, Decision(status)]))
 
 
-def require_checker(actor_id: int, *, makers: set[int | None], what: str) -> None:
+def require_checker(actor_id: int, *, makers: set[int | None], what: Decided) -> None:
     """Refuse an approver who made the entry or whom it credits (maker-checker)."""
     if actor_id in makers:
-        raise MakerChecker(
-            f"You cannot approve {what} that you recorded or that credits you."
-        )
+        raise MakerChecker(str(YOUR_OWN[what]))
 
 
 def why_someone_else_decides(
     actor_id: int, *, recorded_by: int, paid: int | None, payer: int | None
-) -> str | None:
+) -> NotYours | None:
     """Return why maker-checker leaves a decision to someone else, or None.
 
     Stricter than require_checker, for a broker deciding from the queue or the
@@ -47,11 +85,11 @@ def why_someone_else_decides(
     from their own account.
     """
     if actor_id == recorded_by:
-        return "you recorded it"
+        return NotYours.RECORDED
     if actor_id == paid:
-        return "it pays you"
+        return NotYours.PAID
     if actor_id == payer:
-        return "it is paid from your account"
+        return NotYours.PAYER
     return None
 
 
@@ -63,7 +101,7 @@ def require_someone_else(
         actor_id, recorded_by=recorded_by, paid=paid, payer=payer
     )
     if why is not None:
-        raise MakerChecker(f"Someone else must decide it: {why}.")
+        raise MakerChecker(str(SOMEONE_ELSE_DECIDES[why]))
 
 
 def payment_parties(session: Session, item: Exchange | Gift) -> tuple[int | None, int]:

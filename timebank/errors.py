@@ -99,7 +99,16 @@ class AlreadyDecided(TimebankError):
 
 
 class ItemRefused(TimebankError):
-    """Items decided together are decided all or none: one refused refuses all."""
+    """Items decided together are decided all or none: one refused refuses all.
+
+    Its message is two sentences: ``named``, which names the item refused,
+    then the message of ``cause``, the refusal of that item.
+    """
+
+    def __init__(self, named: str, cause: Exception):
+        super().__init__(f"{named} {cause}")
+        self.named = named
+        self.cause = cause
 
 
 class ReasonRequired(TimebankError):

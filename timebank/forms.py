@@ -24,9 +24,24 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, val
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
-from ledger.errors import AccountClosed, AccountFrozen, InsufficientCredit, LedgerError
+from ledger.errors import (
+    AccountClosed,
+    AccountFrozen,
+    AccountsInDifferentBooks,
+    AlreadyResolved,
+    AlreadyReversed,
+    FloorAboveAvailable,
+    InsufficientCredit,
+    InvalidAmount,
+    LedgerError,
+    NotMultipleOfGranularity,
+    NotPosted,
+    PendingExpired,
+    ReversalNotReversible,
+    SameAccountTwice,
+)
 from timebank.durations import format_minutes
-from timebank.errors import MakerChecker, NotPermitted, TimebankError
+from timebank.errors import ItemRefused, MakerChecker, NotPermitted, TimebankError
 from timebank.idempotency.services import run_once
 from timebank.unit_of_work import run_use_case
 
@@ -136,24 +151,62 @@ class DurationForm(FormSchema):
         return {**data, "time": data.pop("hours") * 60 + data.pop("minutes")}
 
 
+# The ledger's refusals that a form can meet, in words that name no account.
+LEDGER_REFUSALS: dict[type[LedgerError], LazyString] = {
+    AccountFrozen: lazy_gettext(
+        "An account this would use is frozen, so no credits can go in or out "
+        "of it. Please ask a broker."
+    ),
+    AccountClosed: lazy_gettext("An account this would use is closed."),
+    NotMultipleOfGranularity: lazy_gettext(
+        "The time is not a multiple of the steps this time bank counts in."
+    ),
+    InvalidAmount: lazy_gettext(
+        "The time must be a whole number of minutes, more than zero and not too large."
+    ),
+    SameAccountTwice: lazy_gettext("Nobody pays credits to their own account."),
+    AccountsInDifferentBooks: lazy_gettext(
+        "Credits move only between accounts of one time bank."
+    ),
+    AlreadyResolved: lazy_gettext(
+        "This was already approved or cancelled, so nothing was changed."
+    ),
+    PendingExpired: lazy_gettext(
+        "This waited too long for approval, and can no longer be approved."
+    ),
+    NotPosted: lazy_gettext(
+        "Only an entry that has gone through can be reversed: this one is "
+        "waiting for approval or was cancelled."
+    ),
+    AlreadyReversed: lazy_gettext("This entry was already reversed."),
+    ReversalNotReversible: lazy_gettext(
+        "A reversal cannot itself be reversed. Record a new entry instead."
+    ),
+    FloorAboveAvailable: lazy_gettext(
+        "This floor is above what the account can use now, so it cannot be set."
+    ),
+}
+# What the rest say: they guard rules that the services have checked already.
+NOT_RECORDED = lazy_gettext("This could not be recorded, so nothing was changed.")
+
+
 def message_for(error: Exception) -> str:
     """Return a service's refusal in words for the person who sent the form.
 
-    The ledger's own messages name accounts by number; these name no one.
+    The services' own refusals are already in the page's language; the
+    ledger's are in English and name accounts by number, so they get words
+    here that name no one.
     """
     message: str
-    if isinstance(error, InsufficientCredit):
+    if isinstance(error, ItemRefused):
+        message = f"{error.named} {message_for(error.cause)}"
+    elif isinstance(error, InsufficientCredit):
         message = _(
             "There is not enough credit for this: %(amount)s can be used.",
             amount=format_minutes(max(error.available_minutes, 0)),
         )
-    elif isinstance(error, AccountFrozen):
-        message = _(
-            "An account this would use is frozen, so no credits can go in or out "
-            "of it. Please ask a broker."
-        )
-    elif isinstance(error, AccountClosed):
-        message = _("An account this would use is closed.")
+    elif isinstance(error, LedgerError):
+        message = str(LEDGER_REFUSALS.get(type(error), NOT_RECORDED))
     else:
         message = str(error)
     return message

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask_babel import LazyString, lazy_gettext
+from flask_babel import gettext as _
 from marshmallow import Schema, fields
 
 from timebank.errors import InvalidPeriod
@@ -48,14 +49,17 @@ class Period:
 def check_period(first_day: date, last_day: date, *, today: date) -> Period:
     """Return the period; refuse one that runs backwards, ends later, or is absurd."""
     if first_day > last_day:
-        raise InvalidPeriod("The last day must be on or after the first day.")
+        raise InvalidPeriod(_("The last day must be on or after the first day."))
     if last_day > today:
         raise InvalidPeriod(
-            f"A period ends today ({today.isoformat()}) at the latest: "
-            "nothing has been served after that."
+            _(
+                "A period ends today (%(today)s) at the latest: nothing has been "
+                "served after that.",
+                today=today.isoformat(),
+            )
         )
     if (last_day - first_day).days + 1 > MAX_PERIOD_DAYS:
-        raise InvalidPeriod("A period spans at most ten years.")
+        raise InvalidPeriod(_("A period spans at most ten years."))
     return Period(first_day, last_day)
 
 

@@ -7,9 +7,8 @@ from timebank.errors import InvalidText
 
 
 def test_text_is_stripped_and_kept_as_it_is_otherwise() -> None:
-    assert check_text("  <b>Tea & cake</b>; DROP TABLE users; ", what="memo") == (
-        "<b>Tea & cake</b>; DROP TABLE users;"
-    )
+    stored = check_text("  <b>Tea & cake</b>; DROP TABLE users; ", what="description")
+    assert stored == "<b>Tea & cake</b>; DROP TABLE users;"
 
 
 @pytest.mark.parametrize(
@@ -26,7 +25,7 @@ def test_text_that_a_database_cannot_store_or_a_person_read_is_refused(
     value: object, message: str
 ) -> None:
     with pytest.raises(InvalidText, match=message):
-        check_text(value, what="memo")
+        check_text(value, what="description")
 
 
 def test_a_name_is_at_most_as_long_as_its_column() -> None:

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import extract, func, select
 from sqlalchemy.orm import Session
 
@@ -109,7 +110,7 @@ def open_member_account(
     ).first()
     if viewer is None or not viewer.roles & {Role.BROKER, Role.TIME_BANK_ADMIN}:
         raise NotPermitted(
-            "Only the member, or a broker of their time bank, may see this account."
+            _("Only the member, or a broker of their time bank, may see this account.")
         )
     return member
 
@@ -386,5 +387,7 @@ def _time_bank_of_account(
         else None
     )
     if bank is None or membership_of(session, user=actor, time_bank_id=bank.id) is None:
-        raise NotFound(f"There is no account {account_id!r} in your time banks.")
+        raise NotFound(
+            _("There is no account %(id)r in your time banks.", id=account_id)
+        )
     return bank

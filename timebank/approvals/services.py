@@ -14,6 +14,9 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from babel.dates import format_date
+from flask_babel import get_locale, lazy_gettext
+from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
@@ -39,6 +42,7 @@ from timebank.gifts.models import Gift
 from timebank.gifts.services import approve_gift, reject_gift
 from timebank.hour_logs.models import HourLog
 from timebank.hour_logs.services import approve_hour_log, reject_hour_log
+from timebank.languages.services import ENGLISH
 from timebank.organisations.models import Organisation, OrganisationAdmin
 from timebank.people.models import Membership, Role, User
 from timebank.people.services import membership_of, require_reason
@@ -53,6 +57,34 @@ class ItemKind(StrEnum):
     HOUR_LOG = "hour_log"
     EXCHANGE = "exchange"
     GIFT = "gift"
+
+
+# The first sentence of a refusal: the item that nothing was decided because of.
+NOTHING_DECIDED = {
+    ItemKind.HOUR_LOG: lazy_gettext(
+        "Nothing was decided, because of the hour log of %(amount)s for %(name)s "
+        "on %(date)s."
+    ),
+    ItemKind.EXCHANGE: lazy_gettext(
+        "Nothing was decided, because of the exchange of %(amount)s paid by "
+        "%(name)s on %(date)s."
+    ),
+    ItemKind.GIFT: lazy_gettext(
+        "Nothing was decided, because of the gift of %(amount)s from %(name)s on "
+        "%(date)s."
+    ),
+}
+NOTHING_DECIDED_NUMBER = {
+    ItemKind.HOUR_LOG: lazy_gettext(
+        "Nothing was decided, because of the hour log number %(id)s."
+    ),
+    ItemKind.EXCHANGE: lazy_gettext(
+        "Nothing was decided, because of the exchange number %(id)s."
+    ),
+    ItemKind.GIFT: lazy_gettext(
+        "Nothing was decided, because of the gift number %(id)s."
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -126,8 +158,10 @@ def pending_queue(
         )
         if not organisation_ids:
             raise NotPermitted(
-                "Only a broker of this time bank, or an admin of one of its "
-                "organisations, has a queue of approvals."
+                _(
+                    "Only a broker of this time bank, or an admin of one of its "
+                    "organisations, has a queue of approvals."
+                )
             )
         hour_logs = hour_logs.where(HourLog.organisation_id.in_(organisation_ids))
     exchanges = select(Exchange).where(
@@ -189,9 +223,7 @@ def decide_pending(
                 reason=reason or "",
             )
         except (TimebankError, LedgerError) as error:
-            raise ItemRefused(
-                f"Nothing was decided, because of {_name(session, item)}: {error}"
-            ) from error
+            raise ItemRefused(_nothing_decided(session, item), error) from error
         decided.append(item)
     return decided
 
@@ -209,7 +241,7 @@ def _decide(
     if item.kind == ItemKind.HOUR_LOG:
         log = session.get(HourLog, item.id)
         if log is None or log.time_bank_id != time_bank_id:
-            raise UnknownHourLog("It is not an hour log of this time bank.")
+            raise UnknownHourLog(_("It is not an hour log of this time bank."))
         member = session.get_one(Membership, log.membership_id)
         require_someone_else(
             actor.id, recorded_by=log.logged_by_id, paid=member.user_id, payer=None
@@ -221,7 +253,7 @@ def _decide(
     elif item.kind == ItemKind.EXCHANGE:
         exchange = session.get(Exchange, item.id)
         if exchange is None or exchange.time_bank_id != time_bank_id:
-            raise UnknownExchange("It is not an exchange of this time bank.")
+            raise UnknownExchange(_("It is not an exchange of this time bank."))
         paid, payer = payment_parties(session, exchange)
         require_someone_else(
             actor.id, recorded_by=exchange.recorded_by_id, paid=paid, payer=payer
@@ -235,7 +267,7 @@ def _decide(
     else:
         gift = session.get(Gift, item.id)
         if gift is None or gift.time_bank_id != time_bank_id:
-            raise UnknownGift("It is not a gift of this time bank.")
+            raise UnknownGift(_("It is not a gift of this time bank."))
         paid, payer = payment_parties(session, gift)
         require_someone_else(
             actor.id, recorded_by=gift.recorded_by_id, paid=paid, payer=payer
@@ -341,35 +373,32 @@ def _describe(
     return items
 
 
-def _name(session: Session, item: ItemRef) -> str:
-    """Return an item as a person recognises it: how long, whose, which day."""
+def _nothing_decided(session: Session, item: ItemRef) -> str:
+    """Say that nothing was decided because of item: how long, whose, which day."""
     found: HourLog | Exchange | Gift | None
     if item.kind == ItemKind.HOUR_LOG:
         found = session.get(HourLog, item.id)
-        what = "the hour log"
     elif item.kind == ItemKind.EXCHANGE:
         found = session.get(Exchange, item.id)
-        what = "the exchange"
     else:
         found = session.get(Gift, item.id)
-        what = "the gift"
     if found is None:
-        return f"{what} number {item.id}"
+        return str(NOTHING_DECIDED_NUMBER[item.kind] % {"id": item.id})
     if isinstance(found, HourLog):
-        member_id, whose = found.membership_id, "for"
+        member_id = found.membership_id
     elif isinstance(found, Exchange):
-        member_id, whose = found.receiver_id, "paid by"
+        member_id = found.receiver_id
     else:
-        member_id, whose = found.giver_id, "from"
+        member_id = found.giver_id
     name = session.scalars(
         select(User.display_name)
         .join(Membership, Membership.user_id == User.id)
         .where(Membership.id == member_id)
     ).one()
-    day = found.service_date
-    return (
-        f"{what} of {format_minutes(found.minutes)} {whose} {name} "
-        f"on {day.day} {day:%B %Y}"
+    day = format_date(found.service_date, "d MMMM y", locale=get_locale() or ENGLISH)
+    return str(
+        NOTHING_DECIDED[item.kind]
+        % {"amount": format_minutes(found.minutes), "name": name, "date": day}
     )
 
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
@@ -76,10 +78,10 @@ def open_time_bank(
     name = check_text(name, what="name", longest=MAX_NAME_LENGTH)
     if not isinstance(slug, str) or not SLUG.fullmatch(slug):
         raise InvalidSetting(
-            "A slug is 1 to 64 lower-case letters, digits and inner hyphens."
+            _("A slug is 1 to 64 lower-case letters, digits and inner hyphens.")
         )
     if session.scalars(select(TimeBank.id).where(TimeBank.slug == slug)).first():
-        raise AlreadyTaken(f"The slug {slug!r} is taken.")
+        raise AlreadyTaken(_("The slug %(slug)r is taken.", slug=slug))
     settings = _check_settings(
         default_member_floor_minutes=default_member_floor_minutes,
         exchange_approval=exchange_approval,
@@ -140,7 +142,12 @@ def change_settings(
     )
     unknown = sorted(set(changes) - set(SETTINGS))
     if unknown:
-        raise InvalidSetting(f"{', '.join(unknown)} is not a setting one may change.")
+        raise InvalidSetting(
+            _(
+                "%(names)s is not a setting one may change.",
+                names=", ".join(unknown),
+            )
+        )
     reason = require_reason(reason)
     before = {key: getattr(bank, key) for key in SETTINGS}
     settings = _check_settings(**{**before, **changes})
@@ -181,36 +188,61 @@ def _check_settings(
     earn_source: str,
 ) -> dict[str, Any]:
     choices = [a.value for a in Approval]
-    for what, value in (("exchange", exchange_approval), ("gift", gift_approval)):
+    for value, refusal in (
+        (
+            exchange_approval,
+            lazy_gettext("The exchange approval is one of %(choices)s, not %(value)r."),
+        ),
+        (
+            gift_approval,
+            lazy_gettext("The gift approval is one of %(choices)s, not %(value)r."),
+        ),
+    ):
         if value not in choices:
             raise InvalidSetting(
-                f"The {what} approval is one of {', '.join(choices)}, not {value!r}."
+                refusal % {"choices": ", ".join(choices), "value": value}
             )
-    for what, threshold in (
-        ("exchange", exchange_approval_above_minutes),
-        ("gift", gift_approval_above_minutes),
+    for threshold, refusal in (
+        (
+            exchange_approval_above_minutes,
+            lazy_gettext(
+                "The exchange approval threshold is 0 to %(most)s minutes, "
+                "not %(value)r."
+            ),
+        ),
+        (
+            gift_approval_above_minutes,
+            lazy_gettext(
+                "The gift approval threshold is 0 to %(most)s minutes, not %(value)r."
+            ),
+        ),
     ):
         if (
             not is_whole_number(threshold)
             or not 0 <= threshold <= MAX_THRESHOLD_MINUTES
         ):
             raise InvalidSetting(
-                f"The {what} approval threshold is 0 to {MAX_THRESHOLD_MINUTES} "
-                f"minutes, not {threshold!r}."
+                refusal % {"most": MAX_THRESHOLD_MINUTES, "value": threshold}
             )
     if (
         not is_whole_number(backdating_days)
         or not 0 <= backdating_days <= MAX_BACKDATING_DAYS
     ):
         raise InvalidSetting(
-            f"The back-dating window is 0 to {MAX_BACKDATING_DAYS} days, "
-            f"not {backdating_days!r}."
+            _(
+                "The back-dating window is 0 to %(most)s days, not %(days)r.",
+                most=MAX_BACKDATING_DAYS,
+                days=backdating_days,
+            )
         )
     sources = [s.value for s in EarnSource]
     if earn_source not in sources:
         raise InvalidSetting(
-            f"Earned credits come from one of {', '.join(sources)}, "
-            f"not {earn_source!r}."
+            _(
+                "Earned credits come from one of %(sources)s, not %(source)r.",
+                sources=", ".join(sources),
+                source=earn_source,
+            )
         )
     return {
         "default_member_floor_minutes": check_floor(default_member_floor_minutes),
@@ -238,7 +270,7 @@ def enter_time_bank(
         else membership_of(session, user=actor, time_bank_id=bank.id)
     )
     if bank is None or membership is None:
-        raise UnknownTimeBank(f"There is no time bank {slug!r}.")
+        raise UnknownTimeBank(_("There is no time bank %(slug)r.", slug=slug))
     return bank, membership
 
 

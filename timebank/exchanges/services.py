@@ -8,6 +8,7 @@ rejects it (it is voided).
 
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 import ledger
@@ -53,13 +54,15 @@ def record_exchange(
     provider = get_paying_member(session, time_bank_id=bank.id, member_id=provider_id)
     receiver = get_paying_member(session, time_bank_id=bank.id, member_id=receiver_id)
     if provider.id == receiver.id:
-        raise PayingYourself("Nobody exchanges hours with themselves.")
+        raise PayingYourself(_("Nobody exchanges hours with themselves."))
     if actor.id != receiver.user_id:
         actor_membership = membership_of(session, user=actor, time_bank_id=bank.id)
         if actor_membership is None or not actor_membership.has_role(Role.BROKER):
             raise NotPermitted(
-                "Only the member who was helped, who pays, or a broker of their "
-                "time bank, may record an exchange."
+                _(
+                    "Only the member who was helped, who pays, or a broker of their "
+                    "time bank, may record an exchange."
+                )
             )
     minutes = check_minutes(bank, minutes, limit=DAY_MINUTES)
     service_date = check_service_date(bank, service_date)
@@ -100,7 +103,7 @@ def get_exchange(session: Session, exchange_id: int) -> Exchange:
         session.get(Exchange, exchange_id) if is_whole_number(exchange_id) else None
     )
     if exchange is None:
-        raise UnknownExchange(f"There is no exchange {exchange_id!r}.")
+        raise UnknownExchange(_("There is no exchange %(id)r.", id=exchange_id))
     return exchange
 
 
@@ -111,7 +114,7 @@ def approve_exchange(session: Session, *, actor: User, exchange_id: int) -> Exch
     require_checker(
         actor.id,
         makers={exchange.recorded_by_id, provider.user_id},
-        what="an exchange",
+        what="exchange",
     )
     require_role(
         session, actor=actor, time_bank_id=exchange.time_bank_id, roles=[Role.BROKER]

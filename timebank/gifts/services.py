@@ -6,6 +6,7 @@ or above a size); meanwhile the giver's minutes are reserved.
 
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 import ledger
@@ -59,7 +60,7 @@ def give_gift(
             session, time_bank_id=bank.id, member_id=recipient_id
         )
         if recipient.id == giver.id:
-            raise PayingYourself("Nobody gives credits to themselves.")
+            raise PayingYourself(_("Nobody gives credits to themselves."))
         to_account_id = recipient.account_id
     minutes = check_minutes(bank, minutes, limit=GIFT_LIMIT_MINUTES)
     service_date = check_service_date(
@@ -100,7 +101,7 @@ def get_gift(session: Session, gift_id: int) -> Gift:
     """Return the gift gift_id."""
     gift = session.get(Gift, gift_id) if is_whole_number(gift_id) else None
     if gift is None:
-        raise UnknownGift(f"There is no gift {gift_id!r}.")
+        raise UnknownGift(_("There is no gift %(id)r.", id=gift_id))
     return gift
 
 
@@ -110,7 +111,7 @@ def approve_gift(session: Session, *, actor: User, gift_id: int) -> Gift:
     makers: set[int | None] = {gift.recorded_by_id}
     if gift.recipient_id is not None:
         makers.add(session.get_one(Membership, gift.recipient_id).user_id)
-    require_checker(actor.id, makers=makers, what="a gift")
+    require_checker(actor.id, makers=makers, what="gift")
     require_role(
         session, actor=actor, time_bank_id=gift.time_bank_id, roles=[Role.BROKER]
     )

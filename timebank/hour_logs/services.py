@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -67,7 +68,10 @@ def log_hours(
     )
     if not organisation.is_issuer:
         raise NotAnIssuer(
-            f"{organisation.name} does not issue credits for volunteering."
+            _(
+                "%(name)s does not issue credits for volunteering.",
+                name=organisation.name,
+            )
         )
     minutes = check_minutes(bank, minutes, limit=DAY_MINUTES)
     service_date = check_service_date(bank, service_date)
@@ -92,7 +96,7 @@ def get_hour_log(session: Session, hour_log_id: int) -> HourLog:
     """Return the hour log hour_log_id."""
     log = session.get(HourLog, hour_log_id) if is_whole_number(hour_log_id) else None
     if log is None:
-        raise UnknownHourLog(f"There is no hour log {hour_log_id!r}.")
+        raise UnknownHourLog(_("There is no hour log %(id)r.", id=hour_log_id))
     return log
 
 
@@ -101,7 +105,7 @@ def approve_hour_log(session: Session, *, actor: User, hour_log_id: int) -> Hour
     log = get_hour_log(session, hour_log_id)
     member = session.get_one(Membership, log.membership_id)
     require_checker(
-        actor.id, makers={log.logged_by_id, member.user_id}, what="an hour log"
+        actor.id, makers={log.logged_by_id, member.user_id}, what="hour log"
     )
     organisation = session.get_one(Organisation, log.organisation_id)
     _require_decider(session, actor=actor, log=log, organisation=organisation)
@@ -193,8 +197,11 @@ def _require_decider(
     if is_organisation_admin(session, user=actor, organisation=organisation):
         return
     raise NotPermitted(
-        "Only a broker of this time bank, or an admin of "
-        f"{organisation.name}, may decide on this hour log."
+        _(
+            "Only a broker of this time bank, or an admin of %(name)s, may decide "
+            "on this hour log.",
+            name=organisation.name,
+        )
     )
 
 
@@ -209,7 +216,7 @@ def get_hour_log_for(session: Session, *, actor: User, hour_log_id: int) -> Hour
         log is None
         or membership_of(session, user=actor, time_bank_id=log.time_bank_id) is None
     ):
-        raise UnknownHourLog(f"There is no hour log {hour_log_id!r}.")
+        raise UnknownHourLog(_("There is no hour log %(id)r.", id=hour_log_id))
     return log
 
 
@@ -240,7 +247,7 @@ def list_visible_hour_logs(
     memberships = select(Membership.id).where(Membership.user_id == actor.id)
     if time_bank_id is not None:
         if membership_of(session, user=actor, time_bank_id=time_bank_id) is None:
-            raise UnknownTimeBank(f"There is no time bank {time_bank_id!r}.")
+            raise UnknownTimeBank(_("There is no time bank %(id)r.", id=time_bank_id))
         memberships = memberships.where(Membership.time_bank_id == time_bank_id)
     brokered_banks = (
         select(Membership.time_bank_id)

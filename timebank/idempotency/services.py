@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -63,14 +64,14 @@ def run_once(
     """Run work unless this user already sent key; return the first outcome."""
     if not isinstance(key, str) or not KEY.fullmatch(key):
         raise InvalidIdempotencyKey(
-            "A request key has 8 to 64 letters, digits or the signs _ . : -"
+            _("A request key has 8 to 64 letters, digits or the signs _ . : -")
         )
     digest = fingerprint(request)
     if not _claim(session, user_id=user_id, key=key, digest=digest):
         earlier = session.get_one(IdempotencyKey, (user_id, key))
         if earlier.fingerprint != digest:
             raise IdempotencyKeyReused(
-                "This request key was already used for a different request."
+                _("This request key was already used for a different request.")
             )
         return Outcome(value=earlier.outcome, replayed=True)
     outcome = work()

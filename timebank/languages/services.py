@@ -1,5 +1,6 @@
 """Choosing the language of the pages: English or Welsh (Cymraeg)."""
 
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from timebank.errors import TimebankError
@@ -17,8 +18,9 @@ class UnknownLanguage(TimebankError):
 def check_language(code: object) -> str:
     """Return code if the pages are translated into it; refuse it otherwise."""
     if code not in LANGUAGES:
-        names = " or ".join(f"{name} ({key})" for key, name in LANGUAGES.items())
-        raise UnknownLanguage(f"The pages are shown in {names} only.")
+        raise UnknownLanguage(
+            _("The pages are shown in English (en) or Cymraeg (cy) only.")
+        )
     return str(code)
 
 

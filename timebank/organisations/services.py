@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import extract, func, select
 from sqlalchemy.orm import Session
 
@@ -68,10 +69,13 @@ def register_organisation(
     )
     name = check_text(name, what="name", longest=MAX_NAME_LENGTH)
     if not isinstance(is_issuer, bool) or not isinstance(is_spend_partner, bool):
-        raise InvalidSetting("Whether it issues or accepts credits is yes or no.")
+        raise InvalidSetting(_("Whether it issues or accepts credits is yes or no."))
     if not (is_issuer or is_spend_partner):
         raise InvalidSetting(
-            "An organisation issues credits, accepts them as a spend partner, or both."
+            _(
+                "An organisation issues credits, accepts them as a spend partner, or "
+                "both."
+            )
         )
     if floor_minutes is not None:
         check_floor(floor_minutes)
@@ -81,7 +85,9 @@ def register_organisation(
         )
     ).first()
     if taken is not None:
-        raise AlreadyTaken(f"This time bank already has an organisation {name!r}.")
+        raise AlreadyTaken(
+            _("This time bank already has an organisation %(name)r.", name=name)
+        )
     account = ledger.open_account(
         session.connection(),
         book_id=bank.book_id,
@@ -113,7 +119,10 @@ def get_organisation(
     )
     if organisation is None or organisation.time_bank_id != time_bank_id:
         raise UnknownOrganisation(
-            f"There is no organisation {organisation_id!r} in this time bank."
+            _(
+                "There is no organisation %(id)r in this time bank.",
+                id=organisation_id,
+            )
         )
     return organisation
 
@@ -198,7 +207,10 @@ def add_activity(
     )
     if not organisation.is_spend_partner:
         raise InvalidSetting(
-            f"{organisation.name} is not a spend partner: it offers no activities."
+            _(
+                "%(name)s is not a spend partner: it offers no activities.",
+                name=organisation.name,
+            )
         )
     name = check_text(name, what="name", longest=MAX_NAME_LENGTH)
     bank = get_time_bank(session, time_bank_id)
@@ -209,7 +221,13 @@ def add_activity(
         )
     ).first()
     if taken is not None:
-        raise AlreadyTaken(f"{organisation.name} already offers {name!r}.")
+        raise AlreadyTaken(
+            _(
+                "%(organisation)s already offers %(activity)r.",
+                organisation=organisation.name,
+                activity=name,
+            )
+        )
     activity = Activity(
         organisation_id=organisation.id,
         name=name,
@@ -230,7 +248,9 @@ def get_activity(session: Session, *, time_bank_id: int, activity_id: int) -> Ac
         organisation = session.get(Organisation, activity.organisation_id)
         if organisation is not None and organisation.time_bank_id == time_bank_id:
             return activity
-    raise UnknownActivity(f"There is no activity {activity_id!r} in this time bank.")
+    raise UnknownActivity(
+        _("There is no activity %(id)r in this time bank.", id=activity_id)
+    )
 
 
 def list_activities(
@@ -284,8 +304,11 @@ def open_activity_list(
     )
     if not may_keep_activities(session, user=actor, organisation=organisation):
         raise NotPermitted(
-            f"Only an admin of {organisation.name}, or of this time bank, "
-            "may add to its activities."
+            _(
+                "Only an admin of %(name)s, or of this time bank, may add to its "
+                "activities.",
+                name=organisation.name,
+            )
         )
     return organisation
 
@@ -333,8 +356,11 @@ def open_organisation(
     )
     if not may_open_organisation(session, user=actor, organisation=organisation):
         raise NotPermitted(
-            f"Only an admin of {organisation.name}, or a broker or admin of this "
-            "time bank, may see its account and volunteers."
+            _(
+                "Only an admin of %(name)s, or a broker or admin of this time bank, "
+                "may see its account and volunteers.",
+                name=organisation.name,
+            )
         )
     return organisation
 
@@ -355,7 +381,9 @@ def organisation_directory(
     """Return a time bank's organisations by name, with each partner's activities."""
     membership = membership_of(session, user=actor, time_bank_id=time_bank_id)
     if membership is None:
-        raise NotPermitted("Only a member of this time bank may see its organisations.")
+        raise NotPermitted(
+            _("Only a member of this time bank may see its organisations.")
+        )
     organisations = list_organisations(session, time_bank_id=time_bank_id)
     ids = [organisation.id for organisation in organisations]
     activities: dict[int, list[Activity]] = {}
@@ -535,7 +563,9 @@ def enter_organisation(
         else membership_of(session, user=actor, time_bank_id=organisation.time_bank_id)
     )
     if organisation is None or membership is None:
-        raise UnknownOrganisation(f"There is no organisation {organisation_id!r}.")
+        raise UnknownOrganisation(
+            _("There is no organisation %(id)r.", id=organisation_id)
+        )
     return organisation, membership
 
 
@@ -550,7 +580,7 @@ def list_organisations_of(
     banks = select(Membership.time_bank_id).where(Membership.user_id == actor.id)
     if time_bank_id is not None:
         if membership_of(session, user=actor, time_bank_id=time_bank_id) is None:
-            raise UnknownTimeBank(f"There is no time bank {time_bank_id!r}.")
+            raise UnknownTimeBank(_("There is no time bank %(id)r.", id=time_bank_id))
         banks = banks.where(Membership.time_bank_id == time_bank_id)
     return session.scalars(
         select(Organisation)

@@ -8,9 +8,12 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
@@ -58,6 +61,39 @@ STAFF = (Role.BROKER, Role.TIME_BANK_ADMIN)
 # The most members one page lists: a broker knows their ~40 members, and in a
 # bank of thousands a longer list is no help; a narrower search is.
 MEMBERS_SHOWN = 50
+# Each set of roles a service asks for, and the sentence that refuses anyone else.
+ONLY_ROLES = {
+    frozenset([Role.BROKER]): lazy_gettext(
+        "Only a broker of this time bank may do this."
+    ),
+    frozenset([Role.TIME_BANK_ADMIN]): lazy_gettext(
+        "Only a time bank admin of this time bank may do this."
+    ),
+    frozenset(STAFF): lazy_gettext(
+        "Only a broker or time bank admin of this time bank may do this."
+    ),
+}
+# What a broker may do for a member, and the sentence that refuses anyone else.
+ActingFor = Literal[
+    "give their credits",
+    "log their hours",
+    "spend their credits",
+    "pay from their account",
+]
+ONLY_FOR_THEM = {
+    "give their credits": lazy_gettext(
+        "Only the member, or a broker of their time bank, may give their credits."
+    ),
+    "log their hours": lazy_gettext(
+        "Only the member, or a broker of their time bank, may log their hours."
+    ),
+    "spend their credits": lazy_gettext(
+        "Only the member, or a broker of their time bank, may spend their credits."
+    ),
+    "pay from their account": lazy_gettext(
+        "Only the member, or a broker of their time bank, may pay from their account."
+    ),
+}
 
 
 def register_user(session: Session, *, email: str, name: str, password: str) -> User:
@@ -66,7 +102,9 @@ def register_user(session: Session, *, email: str, name: str, password: str) -> 
     name = check_text(name, what="name", longest=MAX_NAME_LENGTH)
     check_new_password(password)
     if find_user_by_email(session, email=email) is not None:
-        raise AlreadyTaken(f"There is already a user with the email {email}.")
+        raise AlreadyTaken(
+            _("There is already a user with the email %(email)s.", email=email)
+        )
     user = User(
         email=email,
         name=name,
@@ -81,10 +119,10 @@ def register_user(session: Session, *, email: str, name: str, password: str) -> 
 def normalise_email(email: object) -> str:
     """Return email stripped and in lower case, if it looks like an address."""
     if not isinstance(email, str) or len(email.strip()) > 254:
-        raise InvalidEmail("An email address has at most 254 characters.")
+        raise InvalidEmail(_("An email address has at most 254 characters."))
     email = email.strip().lower()
     if not EMAIL.fullmatch(email) or not is_storable_text(email):
-        raise InvalidEmail(f"{email!r} is not an email address.")
+        raise InvalidEmail(_("%(email)r is not an email address.", email=email))
     return email
 
 
@@ -141,7 +179,7 @@ def reset_password(
         session, actor=actor, time_bank_id=time_bank_id, member_id=member_id
     )
     if membership.user_id == actor.id:
-        raise MakerChecker("You cannot reset your own password here.")
+        raise MakerChecker(_("You cannot reset your own password here."))
     user.password_hash = password_hasher.hash(check_new_password(password))
     session.flush()
     record_event(
@@ -161,7 +199,11 @@ def check_new_password(password: object) -> str:
         MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH
     ):
         raise WeakPassword(
-            f"A password has {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters."
+            _(
+                "A password has %(fewest)s to %(most)s characters.",
+                fewest=MIN_PASSWORD_LENGTH,
+                most=MAX_PASSWORD_LENGTH,
+            )
         )
     return password
 
@@ -170,7 +212,7 @@ def get_user(session: Session, user_id: int) -> User:
     """Return the user with user_id."""
     user = session.get(User, user_id) if is_whole_number(user_id) else None
     if user is None:
-        raise UnknownUser(f"There is no user {user_id!r}.")
+        raise UnknownUser(_("There is no user %(id)r.", id=user_id))
     return user
 
 
@@ -180,7 +222,7 @@ def get_time_bank(session: Session, time_bank_id: int) -> TimeBank:
         session.get(TimeBank, time_bank_id) if is_whole_number(time_bank_id) else None
     )
     if bank is None:
-        raise UnknownTimeBank(f"There is no time bank {time_bank_id!r}.")
+        raise UnknownTimeBank(_("There is no time bank %(id)r.", id=time_bank_id))
     return bank
 
 
@@ -190,7 +232,9 @@ def get_member(session: Session, *, time_bank_id: int, member_id: int) -> Member
         session.get(Membership, member_id) if is_whole_number(member_id) else None
     )
     if membership is None or membership.time_bank_id != time_bank_id:
-        raise UnknownMember(f"There is no member {member_id!r} in this time bank.")
+        raise UnknownMember(
+            _("There is no member %(id)r in this time bank.", id=member_id)
+        )
     return membership
 
 
@@ -210,8 +254,11 @@ def get_paying_member(
     membership = get_member(session, time_bank_id=time_bank_id, member_id=member_id)
     if not membership.has_role(Role.MEMBER):
         raise NotAMember(
-            f"Member {member_id} is not a member of this time bank who earns "
-            "and pays credits."
+            _(
+                "Member %(id)s is not a member of this time bank who earns and pays "
+                "credits.",
+                id=member_id,
+            )
         )
     return membership
 
@@ -319,12 +366,13 @@ def require_role(
     wanted = frozenset(roles)
     membership = membership_of(session, user=actor, time_bank_id=time_bank_id)
     if membership is None or not membership.roles & wanted:
-        names = " or ".join(sorted(role.value.replace("_", " ") for role in wanted))
-        raise NotPermitted(f"Only a {names} of this time bank may do this.")
+        raise NotPermitted(str(ONLY_ROLES[wanted]))
     return membership
 
 
-def acts_for(session: Session, *, actor: User, member: Membership, what: str) -> None:
+def acts_for(
+    session: Session, *, actor: User, member: Membership, what: ActingFor
+) -> None:
     """Allow the member themselves, or a broker of their time bank, to act."""
     if member.user_id == actor.id:
         return
@@ -333,9 +381,7 @@ def acts_for(session: Session, *, actor: User, member: Membership, what: str) ->
             session, actor=actor, time_bank_id=member.time_bank_id, roles=[Role.BROKER]
         )
     except NotPermitted:
-        raise NotPermitted(
-            f"Only the member, or a broker of their time bank, may {what}."
-        ) from None
+        raise NotPermitted(str(ONLY_FOR_THEM[what])) from None
 
 
 def open_membership(
@@ -343,7 +389,7 @@ def open_membership(
 ) -> Membership:
     """Add a user to a time bank with roles; their account opens with it."""
     if membership_of(session, user=user, time_bank_id=bank.id) is not None:
-        raise AlreadyTaken(f"{user.name} is already in this time bank.")
+        raise AlreadyTaken(_("%(name)s is already in this time bank.", name=user.name))
     account = ledger.open_account(
         session.connection(),
         book_id=bank.book_id,
@@ -440,12 +486,16 @@ def _change_role(
     )
     membership = get_member(session, time_bank_id=time_bank_id, member_id=member_id)
     if membership.user_id == actor.id:
-        raise MakerChecker("You cannot change your own roles.")
+        raise MakerChecker(_("You cannot change your own roles."))
     try:
         role = Role(role)
     except ValueError:
         raise InvalidSetting(
-            f"{role!r} is not a role; use one of {', '.join(r.value for r in Role)}."
+            _(
+                "%(role)r is not a role; use one of %(roles)s.",
+                role=role,
+                roles=", ".join(r.value for r in Role),
+            )
         ) from None
     reason = require_reason(reason)
     before = sorted(membership.roles)
@@ -484,7 +534,7 @@ def set_member_floor(
     require_role(session, actor=actor, time_bank_id=time_bank_id, roles=STAFF)
     membership = get_member(session, time_bank_id=time_bank_id, member_id=member_id)
     if membership.user_id == actor.id:
-        raise MakerChecker("You cannot change your own floor.")
+        raise MakerChecker(_("You cannot change your own floor."))
     check_floor(floor_minutes)
     reason = require_reason(reason)
     conn = session.connection()
@@ -548,7 +598,7 @@ def _set_account_status(
     )
     membership = get_member(session, time_bank_id=time_bank_id, member_id=member_id)
     if membership.user_id == actor.id:
-        raise MakerChecker("You cannot freeze or unfreeze your own account.")
+        raise MakerChecker(_("You cannot freeze or unfreeze your own account."))
     reason = require_reason(reason)
     conn = session.connection()
     before = ledger.get_account(conn, membership.account_id).status
@@ -575,12 +625,18 @@ def check_floor(floor_minutes: object) -> int:
     """Return a member's floor if it is whole minutes, from -100 hours to zero."""
     if not is_whole_number(floor_minutes):
         raise InvalidSetting(
-            f"A floor is a whole number of minutes, not {floor_minutes!r}."
+            _(
+                "A floor is a whole number of minutes, not %(floor)r.",
+                floor=floor_minutes,
+            )
         )
     if not LOWEST_FLOOR_MINUTES <= floor_minutes <= 0:
         raise InvalidSetting(
-            f"A member's floor is from {LOWEST_FLOOR_MINUTES} to 0 minutes, "
-            f"not {floor_minutes}."
+            _(
+                "A member's floor is from %(lowest)s to 0 minutes, not %(floor)s.",
+                lowest=LOWEST_FLOOR_MINUTES,
+                floor=floor_minutes,
+            )
         )
     return floor_minutes
 
@@ -604,10 +660,10 @@ def erase_member(
     )
     membership = get_member(session, time_bank_id=time_bank_id, member_id=member_id)
     if membership.user_id == actor.id:
-        raise MakerChecker("You cannot erase your own details: ask another admin.")
+        raise MakerChecker(_("You cannot erase your own details: ask another admin."))
     user = session.get_one(User, membership.user_id)
     if user.erased_at is not None:
-        raise AlreadyErased("This member's personal details are already erased.")
+        raise AlreadyErased(_("This member's personal details are already erased."))
     reason = require_reason(reason)
     memberships = session.scalars(
         select(Membership).where(Membership.user_id == user.id).order_by(Membership.id)
@@ -616,9 +672,12 @@ def erase_member(
         held = membership_of(session, user=actor, time_bank_id=other.time_bank_id)
         if held is None or not held.has_role(Role.TIME_BANK_ADMIN):
             raise AdminOfAnotherTimeBank(
-                f"{user.name} is also a member of a time bank you are not an admin "
-                "of: only someone who is an admin of each of their time banks "
-                "may erase their details."
+                _(
+                    "%(name)s is also a member of a time bank you are not an admin "
+                    "of: only someone who is an admin of each of their time banks "
+                    "may erase their details.",
+                    name=user.name,
+                )
             )
     user.name = ""
     # Unique, as the column must be, and never an address: no email matches it.
@@ -645,7 +704,7 @@ def erase_member(
 def require_reason(reason: object) -> str:
     """Return the reason given, refusing none."""
     if reason is None or (isinstance(reason, str) and not reason.strip()):
-        raise ReasonRequired("Please give a reason.")
+        raise ReasonRequired(_("Please give a reason."))
     return check_text(reason, what="reason")
 
 

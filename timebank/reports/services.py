@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import Select, Subquery, distinct, extract, func, select
 from sqlalchemy.orm import Session
 
@@ -225,8 +226,11 @@ def open_organisation_statement(
     if may_read_statement(session, user=actor, organisation=organisation):
         return organisation
     raise NotPermitted(
-        f"Only an admin of {organisation.name}, or a broker of this time bank, "
-        "may read its statement."
+        _(
+            "Only an admin of %(name)s, or a broker of this time bank, may read its "
+            "statement.",
+            name=organisation.name,
+        )
     )
 
 

@@ -6,6 +6,7 @@ Maker-checker: a broker never reverses an entry they recorded or one that
 touches their own account.
 """
 
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 import ledger
@@ -42,8 +43,10 @@ def reverse_entry(
         posting.account_id == broker.account_id for posting in original.postings
     ):
         raise MakerChecker(
-            "You cannot reverse an entry that you recorded or that touches your "
-            "own account."
+            _(
+                "You cannot reverse an entry that you recorded or that touches your "
+                "own account."
+            )
         )
     reason = require_reason(reason)
     reversal = ledger.reverse_transaction(
@@ -82,8 +85,12 @@ def _brokers_entry(
         session, actor=actor, time_bank_id=bank.id, roles=[Role.BROKER]
     )
     if not is_whole_number(transaction_id):
-        raise UnknownEntry(f"There is no entry {transaction_id!r} in this time bank.")
+        raise UnknownEntry(
+            _("There is no entry %(id)r in this time bank.", id=transaction_id)
+        )
     entry = ledger.get_transaction(session.connection(), transaction_id)
     if entry.book_id != bank.book_id:
-        raise UnknownEntry(f"There is no entry {transaction_id} in this time bank.")
+        raise UnknownEntry(
+            _("There is no entry %(id)r in this time bank.", id=transaction_id)
+        )
     return broker, entry

@@ -2,6 +2,7 @@
 
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 import ledger
@@ -31,7 +32,9 @@ def record_spend(
     activity = get_activity(session, time_bank_id=bank.id, activity_id=activity_id)
     organisation = session.get_one(Organisation, activity.organisation_id)
     if not organisation.is_spend_partner:
-        raise NotASpendPartner(f"{organisation.name} does not accept credits.")
+        raise NotASpendPartner(
+            _("%(name)s does not accept credits.", name=organisation.name)
+        )
     service_date = check_service_date(
         bank, today() if service_date is None else service_date
     )

@@ -28,6 +28,7 @@ from datetime import UTC, date, datetime
 from itertools import islice
 from pathlib import Path
 
+from flask_babel import gettext as _
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
@@ -171,7 +172,9 @@ def verify_statement(session: Session, *, number: str, checksum: str) -> Verific
     issued = session.get(IssuedStatement, _statement_id(number))
     given = checksum.strip().lower()
     if issued is None:
-        raise UnknownStatement(f"No statement numbered {number.strip()!r} was issued.")
+        raise UnknownStatement(
+            _("No statement numbered %(number)r was issued.", number=number.strip())
+        )
     bank = session.get_one(TimeBank, issued.time_bank_id)
     again = read_statement(
         session,
@@ -304,8 +307,11 @@ def _statement_id(number: str) -> int:
     digits = number.strip().upper().removeprefix(NUMBER_PREFIX)
     if not digits.isdigit() or not 1 <= int(digits) < 2**63:
         raise UnknownStatement(
-            f"A statement number looks like {statement_number(1234)}, "
-            f"not {number.strip()!r}."
+            _(
+                "A statement number looks like %(example)s, not %(number)r.",
+                example=statement_number(1234),
+                number=number.strip(),
+            )
         )
     return int(digits)
 
@@ -374,7 +380,10 @@ def request_print_run(
     period = check_period(first_day, last_day, today=today())
     if file_format not in FILE_FORMATS:
         raise UnknownFileFormat(
-            f"Statements are printed as one PDF or one ZIP, not {file_format!r}."
+            _(
+                "Statements are printed as one PDF or one ZIP, not %(format)r.",
+                format=file_format,
+            )
         )
     run = PrintRun(
         time_bank_id=time_bank_id,
@@ -400,11 +409,15 @@ def open_print_run(
     run = session.get(PrintRun, run_id)
     viewer = membership_of(session, user=actor, time_bank_id=time_bank_id)
     if run is None or run.time_bank_id != time_bank_id or viewer is None:
-        raise UnknownPrintRun(f"There is no print run {run_id} in this time bank.")
+        raise UnknownPrintRun(
+            _("There is no print run %(id)s in this time bank.", id=run_id)
+        )
     if run.requested_by != actor.id and not viewer.roles & set(STAFF):
         raise NotPermitted(
-            "Only whoever asked for these statements, or a broker or admin of "
-            "this time bank, may see them."
+            _(
+                "Only whoever asked for these statements, or a broker or admin of "
+                "this time bank, may see them."
+            )
         )
     return run
 
@@ -415,7 +428,7 @@ def open_printed_file(
     """Return a finished print run whose file the actor may download."""
     run = open_print_run(session, actor=actor, time_bank_id=time_bank_id, run_id=run_id)
     if run.status != "done":
-        raise UnknownPrintRun("These statements are not printed yet.")
+        raise UnknownPrintRun(_("These statements are not printed yet."))
     return run
 
 
@@ -460,8 +473,10 @@ def print_scopes(
         scopes.insert(0, PrintScope(None, f"Every member of {bank.name}"))
     if not scopes:
         raise NotPermitted(
-            "Only a broker or admin of this time bank, or an organisation's "
-            "admin, may print statements in bulk."
+            _(
+                "Only a broker or admin of this time bank, or an organisation's "
+                "admin, may print statements in bulk."
+            )
         )
     return scopes
 
@@ -534,7 +549,7 @@ def print_run(
 def _start(session: Session, run_id: int) -> tuple[PrintRun, list[int] | None]:
     run = session.get(PrintRun, run_id)
     if run is None:
-        raise UnknownPrintRun(f"There is no print run {run_id}.")
+        raise UnknownPrintRun(_("There is no print run %(id)s.", id=run_id))
     if run.status != "queued":
         return run, None
     account_ids = _accounts_to_print(session, run.time_bank_id, run.organisation_id)

@@ -10,6 +10,7 @@ import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -30,7 +31,7 @@ def create_token(
     """Make a token for the user with this email and password; return its secret."""
     user = authenticate(session, email=email, password=password)
     if user is None:
-        raise BadCredentials("That email address and password do not match.")
+        raise BadCredentials(_("That email address and password do not match."))
     name = (
         check_text(name, what="token's name", required=False, longest=MAX_NAME_LENGTH)
         or "API token"
@@ -70,7 +71,7 @@ def revoke_token(session: Session, *, actor: User, token_id: int) -> ApiToken:
     """Revoke one of the actor's own tokens; revoking it again changes nothing."""
     token = session.get(ApiToken, token_id) if is_whole_number(token_id) else None
     if token is None or token.user_id != actor.id:
-        raise UnknownToken(f"You have no token {token_id!r}.")
+        raise UnknownToken(_("You have no token %(id)r.", id=token_id))
     if token.revoked_at is None:
         token.revoked_at = datetime.now(UTC)
         session.flush()

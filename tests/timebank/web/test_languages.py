@@ -1,8 +1,8 @@
 """The pages in English or Welsh: each person's choice, remembered."""
 
 import csv
-import io
 import html
+import io
 import re
 from collections.abc import Callable
 from datetime import date
@@ -18,15 +18,12 @@ from timebank.languages.services import choose_language
 from timebank.people.models import User
 from timebank.statements.models import IssuedStatement
 
-from ..factories import Riverside, days_ago, earn, log_for, run
+from ..api.conftest import ApiClient
+from ..factories import Riverside, days_ago, earn, log_for, run, snapshot
 from ..test_statements import account_of
-from .conftest import Browser, choose
+from .conftest import PASSWORD, Browser, choose, error_beside, refusal_beside
 from .test_statements import print_whole_bank
 from .test_tokens import make_token
-from ..api.conftest import ApiClient
-from ..factories import Riverside, days_ago, earn, run, snapshot
-from ..test_statements import account_of
-from .conftest import PASSWORD, Browser, refusal_beside
 
 WELSH_SIGN_IN = "Mewngofnodi"
 
@@ -468,6 +465,8 @@ def test_the_error_pages_are_in_welsh_for_a_welsh_reader(
     expired = browser.post(f"{bank}/gift", {"recipient": str(riverside.ben_id)})
     assert expired.status_code == 400
     assert "Mae&#39;r ffurflen hon wedi dod i ben." in expired.text
+
+
 # What a refused form says, in Welsh on the pages and in English in the API.
 
 
@@ -486,6 +485,55 @@ def test_a_field_its_schema_refuses_is_explained_in_welsh(
     }
     error = refusal_beside(engine, browser, url, form, "time")
     assert html.unescape(error) == "Rhowch y munudau fel rhif cyfan rhwng 0 a 59."
+
+
+def test_a_time_off_the_time_banks_steps_is_refused_in_welsh(
+    engine: Engine, riverside: Riverside, browser_for: Callable[[User], Browser]
+) -> None:
+    url = f"/banks/{riverside.slug}/log-hours"
+    browser = browser_for(riverside.ana)
+    choose(browser, "cy", on=url)
+    form = {
+        "organisation_id": str(riverside.charity.id),
+        "hours": "0",
+        "minutes": "7",
+        "service_date": days_ago(1).isoformat(),
+        "description": "Sorting donations",
+    }
+    error = refusal_beside(engine, browser, url, form, "time")
+    assert html.unescape(error) == (
+        "Rhaid i'r amser fod fesul 15 munud yn y banc amser hwn, nid 7 munud."
+    )
+
+
+def test_a_gift_to_oneself_is_refused_in_welsh(
+    engine: Engine, riverside: Riverside, browser_for: Callable[[User], Browser]
+) -> None:
+    earn(engine, riverside, riverside.ana, 120)
+    url = f"/banks/{riverside.slug}/gift"
+    browser = browser_for(riverside.ana)
+    choose(browser, "cy", on=url)
+    form = {"recipient": str(riverside.ana_id), "hours": "1", "minutes": "0"}
+    error = refusal_beside(engine, browser, url, form, "recipient")
+    assert html.unescape(error) == "Does neb yn rhoi credydau iddyn nhw eu hunain."
+
+
+def test_a_period_that_runs_backwards_is_refused_in_welsh(
+    engine: Engine, riverside: Riverside, browser_for: Callable[[User], Browser]
+) -> None:
+    browser = browser_for(riverside.ana)
+    choose(browser, "cy", on="/sign-in")
+    account_id = account_of(engine, riverside.ana_id)
+    before = snapshot(engine)
+    response = browser.get(
+        f"/banks/{riverside.slug}/accounts/{account_id}/statement"
+        f"?from={days_ago(1).isoformat()}&to={days_ago(2).isoformat()}"
+    )
+    assert response.status_code == 422
+    assert html.unescape(error_beside(response, "to")) == (
+        "Rhaid i'r diwrnod olaf fod ar y diwrnod cyntaf neu ar ei ôl."
+    )
+    assert snapshot(engine) == before
 
 
 def test_the_api_answers_in_english_whatever_language_its_caller_chose(

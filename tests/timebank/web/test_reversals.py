@@ -98,8 +98,8 @@ def test_refused_reversals_are_shown_on_the_form_and_change_nothing(
     pending = exchange_paid_by_ana(engine, riverside).transaction_id
     bens_earn = earned_entry(engine, riverside, riverside.ben, 60)
     cases = [
-        (reversed_already, REASON, "was already reversed by entry"),
-        (pending, REASON, "is pending, not posted"),
+        (reversed_already, REASON, "This entry was already reversed."),
+        (pending, REASON, "this one is waiting for approval or was cancelled"),
         (brokers_earn, REASON, "touches your own account"),
         (bens_earn, {"reason": " "}, "Enter why the entry is reversed."),
     ]

@@ -28,8 +28,9 @@ bp = Blueprint("languages", __name__)
 
 # The session's key for a visitor's choice, kept after signing out.
 SESSION_KEY = "language"
-# Where the JSON API is served.
+# Where the JSON API is served, and its one page for people: the docs.
 API_PATH = "/api/"
+API_DOCS_ENDPOINT = "api.docs"
 
 
 def select_locale() -> str:
@@ -37,11 +38,14 @@ def select_locale() -> str:
 
     The JSON API and the command-line commands answer in English always,
     whoever asks and whatever their browser prefers: a program that reads
-    their messages needs them to stay the same. A page is in a signed-in
+    their messages needs them to stay the same. A page, the API's docs
+    included, is in a signed-in
     user's own choice; else the choice made in this browser; else the best
     of the browser's languages that the pages are in.
     """
-    if not has_request_context() or request.path.startswith(API_PATH):
+    if not has_request_context():
+        return ENGLISH
+    if request.path.startswith(API_PATH) and request.endpoint != API_DOCS_ENDPOINT:
         return ENGLISH
     if current_user.is_authenticated:
         return str(current_user.language)

@@ -26,11 +26,11 @@ class Decision(StrEnum):
 
 
 class NotYours(StrEnum):
-    """Why maker-checker leaves a decision to someone else, as the queue says it."""
+    """Why maker-checker leaves a decision to someone else."""
 
-    RECORDED = "you recorded it"
-    PAID = "it pays you"
-    PAYER = "it is paid from your account"
+    RECORDED = "recorded"
+    PAID = "paid"
+    PAYER = "payer"
 
 
 # What is decided: each is refused in sentences of its own.

@@ -10,7 +10,7 @@ from timebank.approvals.services import (
     pending_queue,
 )
 from timebank.audit.services import list_events
-from timebank.decisions import Decision
+from timebank.decisions import Decision, NotYours
 from timebank.errors import ItemRefused, NotPermitted, ReasonRequired
 from timebank.exchanges.models import Exchange
 from timebank.exchanges.services import record_exchange
@@ -211,7 +211,7 @@ def test_a_broker_decides_nothing_paid_from_their_own_account(
         ),
     ).items
     assert item.ref == ItemRef(ItemKind.EXCHANGE, exchange.id)
-    assert item.not_yours == "it pays you"
+    assert item.not_yours == NotYours.PAID
     assert_refused(
         engine,
         lambda s: decide_pending(
@@ -258,7 +258,7 @@ def test_the_broker_sees_everything_pending_oldest_first(engine: Engine) -> None
         None,
         None,
         None,
-        "you recorded it",
+        NotYours.RECORDED,
     ]
     assert logged.recorded_by == "Bea Broker"
 

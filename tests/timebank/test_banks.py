@@ -161,7 +161,10 @@ def test_a_broker_reads_a_members_page_but_may_not_manage_them(
     assert details_for(riverside.admin, riverside.ana_id).may_manage
     own = details_for(riverside.broker, riverside.broker_id)
     assert own.is_viewer
-    assert [line.action for line in own.history] == ["Granted a role to", "Enrolled"]
+    assert [line.what for line in own.history] == [
+        f"Granted a role to {own.user.display_name}",
+        f"Enrolled {own.user.display_name}",
+    ]
     assert_refused(
         engine,
         lambda s: member_details(

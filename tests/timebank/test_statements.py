@@ -381,7 +381,7 @@ def test_a_statement_drawn_in_welsh_reads_back_in_welsh(
     )
     first, last = statement.period.first_day, statement.period.last_day
     assert re.search(rf"Cyfnod\s*{in_welsh(first)} i {in_welsh(last)}\n", page)
-    assert re.search(rf"^{earned.transaction_id} .* Ennill +Time bank", page, re.M)
+    assert re.search(rf"^{earned.transaction_id} .* Ennill +Banc amser", page, re.M)
     assert re.search(rf"Balans cloi\s*{format_minutes(in_the_books)}\n", page)
     assert "Tudalen 1 o 1" in page
     assert "Closing balance" not in page

@@ -234,7 +234,9 @@ def account_labels(session: Session, account_ids: Iterable[int]) -> dict[int, st
     """Return a name for each account: its member, organisation, or role."""
     ids = set(account_ids)
     labels = {
-        row.id: "Community pool" if row.kind == "pool" else "Time bank (credits issued)"
+        row.id: _("Community pool")
+        if row.kind == "pool"
+        else _("Time bank (credits issued)")
         for row in session.execute(
             select(accounts.c.id, accounts.c.kind).where(
                 accounts.c.id.in_(ids), accounts.c.kind.in_(("pool", "issuance"))

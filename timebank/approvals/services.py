@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from ledger.errors import LedgerError
 from timebank.decisions import (
     Decision,
+    NotYours,
     payment_parties,
     require_someone_else,
     why_someone_else_decides,
@@ -115,7 +116,7 @@ class PendingItem:
     recorded_at: datetime
     recorded_by: str
     # Why the viewer may not decide it (maker-checker), or None when they may.
-    not_yours: str | None
+    not_yours: NotYours | None
 
 
 @dataclass(frozen=True)
@@ -322,7 +323,10 @@ def _describe(
             PendingItem(
                 ref=ItemRef(ItemKind.HOUR_LOG, log.id),
                 who=member_name,
-                what=f"Volunteering for {organisations[log.organisation_id]}",
+                what=_(
+                    "Volunteering for %(organisation)s",
+                    organisation=organisations[log.organisation_id],
+                ),
                 description=log.description,
                 minutes=log.minutes,
                 service_date=log.service_date,
@@ -338,19 +342,23 @@ def _describe(
             paid_user, paid_name = members[payment.provider_id]
             payer_user, payer_name = members[payment.receiver_id]
             ref = ItemRef(ItemKind.EXCHANGE, payment.id)
-            who = f"{payer_name} pays {paid_name}"
-            what = "Help exchanged"
+            who = _("%(payer)s pays %(paid)s", payer=payer_name, paid=paid_name)
+            what = _("Help exchanged")
             description = payment.description
         else:
             payer_user, payer_name = members[payment.giver_id]
-            paid_user, paid_name = (
-                (None, "the community pool")
-                if payment.recipient_id is None
-                else members[payment.recipient_id]
-            )
             ref = ItemRef(ItemKind.GIFT, payment.id)
-            who = f"{payer_name} gives {paid_name}"
-            what = "Gift"
+            if payment.recipient_id is None:
+                paid_user = None
+                who = _("%(giver)s gives the community pool", giver=payer_name)
+            else:
+                paid_user, paid_name = members[payment.recipient_id]
+                who = _(
+                    "%(giver)s gives %(recipient)s",
+                    giver=payer_name,
+                    recipient=paid_name,
+                )
+            what = _("Gift")
             description = payment.message
         items.append(
             PendingItem(

@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from timebank.banks.models import TimeBank
 from timebank.banks.services import enter_time_bank
-from timebank.decisions import Decision
+from timebank.decisions import Decision, NotYours
 from timebank.errors import InvalidText, ReasonRequired
 from timebank.forms import Done, Form, FormSchema, optional_text
 from timebank.people.models import Membership
@@ -33,17 +33,11 @@ CHOOSE_DECISION = lazy_gettext("Choose whether to approve or to reject.")
 # that it fits the column.
 ITEM = re.compile(r"(hour_log|exchange|gift):([1-9][0-9]{0,17})")
 DECISIONS = {"approve": Decision.APPROVED, "reject": Decision.REJECTED}
-# The queue's service says in English what a payment is and why someone else
-# decides an item (timebank.decisions.why_someone_else_decides); shown, these
-# words are in the page's language.
-KIND_WORDS = {
-    "Help exchanged": lazy_gettext("Help exchanged"),
-    "Gift": lazy_gettext("Gift"),
-}
+# Why someone else decides an item, as the queue says it beside the item.
 SOMEONE_ELSE_DECIDES = {
-    "you recorded it": lazy_gettext("Someone else decides this: you recorded it."),
-    "it pays you": lazy_gettext("Someone else decides this: it pays you."),
-    "it is paid from your account": lazy_gettext(
+    NotYours.RECORDED: lazy_gettext("Someone else decides this: you recorded it."),
+    NotYours.PAID: lazy_gettext("Someone else decides this: it pays you."),
+    NotYours.PAYER: lazy_gettext(
         "Someone else decides this: it is paid from your account."
     ),
 }
@@ -119,7 +113,6 @@ def _context(page: QueuePage, form: Form) -> dict[str, object]:
         "ticked": set(form.lists.get("item", [])),
         "bank": page.bank,
         "viewer": page.viewer,
-        "kind_words": KIND_WORDS,
         "someone_else_decides": SOMEONE_ELSE_DECIDES,
     }
 

@@ -301,36 +301,33 @@ class AuditLine:
 
     at: datetime
     actor: str
-    action: str
-    subject: str
+    what: str
     reason: str | None
     details: dict[str, Any]
 
 
-# Each recorded action in plain words.
-ACTIONS = {
-    "account_frozen": "Froze the account of",
-    "account_unfrozen": "Unfroze the account of",
-    "entry_reversed": "Reversed",
-    "exchange_approved": "Approved",
-    "exchange_rejected": "Rejected",
-    "floor_changed": "Changed the floor of",
-    "gift_approved": "Approved",
-    "gift_rejected": "Rejected",
-    "hour_log_approved": "Approved",
-    "hour_log_rejected": "Rejected",
-    "member_enrolled": "Enrolled",
-    "member_erased": "Erased the personal details of",
-    "password_reset": "Reset the password of",
-    "role_granted": "Granted a role to",
-    "role_revoked": "Took a role from",
-    "settings_changed": "Changed the settings of",
+# Each recorded action as one whole sentence, so that Welsh can order its
+# words: one done to someone (a member, the time bank) names them ...
+DONE_TO_SOMEONE = {
+    "account_frozen": lazy_gettext("Froze the account of %(name)s"),
+    "account_unfrozen": lazy_gettext("Unfroze the account of %(name)s"),
+    "floor_changed": lazy_gettext("Changed the floor of %(name)s"),
+    "member_enrolled": lazy_gettext("Enrolled %(name)s"),
+    "member_erased": lazy_gettext("Erased the personal details of %(name)s"),
+    "password_reset": lazy_gettext("Reset the password of %(name)s"),
+    "role_granted": lazy_gettext("Granted a role to %(name)s"),
+    "role_revoked": lazy_gettext("Took a role from %(name)s"),
+    "settings_changed": lazy_gettext("Changed the settings of %(name)s"),
 }
-SUBJECTS = {
-    "exchange": "exchange",
-    "gift": "gift",
-    "hour_log": "hour log",
-    "ledger_transaction": "entry",
+# ... and one done to a record gives its number.
+DONE_TO_A_RECORD = {
+    "entry_reversed": lazy_gettext("Reversed entry %(number)s"),
+    "exchange_approved": lazy_gettext("Approved exchange %(number)s"),
+    "exchange_rejected": lazy_gettext("Rejected exchange %(number)s"),
+    "gift_approved": lazy_gettext("Approved gift %(number)s"),
+    "gift_rejected": lazy_gettext("Rejected gift %(number)s"),
+    "hour_log_approved": lazy_gettext("Approved hour log %(number)s"),
+    "hour_log_rejected": lazy_gettext("Rejected hour log %(number)s"),
 }
 # The most events the audit page shows, newest first.
 AUDIT_LINES = 100
@@ -422,22 +419,25 @@ def describe_events(session: Session, events: Sequence[AuditEvent]) -> list[Audi
         ),
     )
 
-    def subject(event: AuditEvent) -> str:
+    def what(event: AuditEvent) -> str:
+        if event.action in DONE_TO_A_RECORD:
+            return str(DONE_TO_A_RECORD[event.action] % {"number": event.subject_id})
         if event.subject_type == "membership":
-            return members.get(event.subject_id, f"member {event.subject_id}")
-        if event.subject_type == "time_bank":
-            return banks.get(event.subject_id, "the time bank")
-        kind = SUBJECTS.get(event.subject_type, event.subject_type.replace("_", " "))
-        return f"{kind} {event.subject_id}"
+            name = members.get(event.subject_id, f"member {event.subject_id}")
+        elif event.subject_type == "time_bank":
+            name = banks.get(event.subject_id, "the time bank")
+        else:
+            name = f"{event.subject_type.replace('_', ' ')} {event.subject_id}"
+        sentence = DONE_TO_SOMEONE.get(event.action)
+        if sentence is None:
+            return f"{event.action.replace('_', ' ').capitalize()} {name}"
+        return str(sentence % {"name": name})
 
     return [
         AuditLine(
             at=event.at,
             actor=people.get(event.actor_id, f"user {event.actor_id}"),
-            action=ACTIONS.get(
-                event.action, event.action.replace("_", " ").capitalize()
-            ),
-            subject=subject(event),
+            what=what(event),
             reason=event.reason,
             details=json.loads(event.details),
         )

@@ -51,10 +51,8 @@ from timebank.unit_of_work import run_use_case
 
 from .models import Approval, EarnSource, TimeBank
 from .services import (
-    ACTIONS,
     MAX_BACKDATING_DAYS,
     MAX_THRESHOLD_MINUTES,
-    SUBJECTS,
     AuditLine,
     MemberDetails,
     audit_trail,
@@ -793,57 +791,3 @@ def audit(slug: str) -> str:
     return render_template(
         "banks/audit.html", bank=page.bank, viewer=page.viewer, lines=lines
     )
-
-
-# The audit trail's service puts each event in English words: its action
-# (ACTIONS), then whom it was done to, or the kind (SUBJECTS) and number of the
-# thing. Shown, each action is one whole sentence of the page's language, so
-# that Welsh can order its words; one without a sentence here reads as the
-# service says it.
-DONE_TO_SOMEONE = {
-    ACTIONS["account_frozen"]: lazy_gettext("Froze the account of %(name)s"),
-    ACTIONS["account_unfrozen"]: lazy_gettext("Unfroze the account of %(name)s"),
-    ACTIONS["floor_changed"]: lazy_gettext("Changed the floor of %(name)s"),
-    ACTIONS["member_enrolled"]: lazy_gettext("Enrolled %(name)s"),
-    ACTIONS["member_erased"]: lazy_gettext("Erased the personal details of %(name)s"),
-    ACTIONS["password_reset"]: lazy_gettext("Reset the password of %(name)s"),
-    ACTIONS["role_granted"]: lazy_gettext("Granted a role to %(name)s"),
-    ACTIONS["role_revoked"]: lazy_gettext("Took a role from %(name)s"),
-    ACTIONS["settings_changed"]: lazy_gettext("Changed the settings of %(name)s"),
-}
-DONE_TO_A_THING = {
-    (ACTIONS["entry_reversed"], SUBJECTS["ledger_transaction"]): lazy_gettext(
-        "Reversed entry %(number)s"
-    ),
-    (ACTIONS["exchange_approved"], SUBJECTS["exchange"]): lazy_gettext(
-        "Approved exchange %(number)s"
-    ),
-    (ACTIONS["exchange_rejected"], SUBJECTS["exchange"]): lazy_gettext(
-        "Rejected exchange %(number)s"
-    ),
-    (ACTIONS["gift_approved"], SUBJECTS["gift"]): lazy_gettext(
-        "Approved gift %(number)s"
-    ),
-    (ACTIONS["gift_rejected"], SUBJECTS["gift"]): lazy_gettext(
-        "Rejected gift %(number)s"
-    ),
-    (ACTIONS["hour_log_approved"], SUBJECTS["hour_log"]): lazy_gettext(
-        "Approved hour log %(number)s"
-    ),
-    (ACTIONS["hour_log_rejected"], SUBJECTS["hour_log"]): lazy_gettext(
-        "Rejected hour log %(number)s"
-    ),
-}
-
-
-@bp.app_template_filter()
-def what_was_done(line: AuditLine) -> str:
-    """Return what an event of the audit trail did, in the page's language."""
-    kind, _space, number = line.subject.rpartition(" ")
-    done_to_a_thing = DONE_TO_A_THING.get((line.action, kind))
-    if done_to_a_thing is not None and number.isdigit():
-        return str(done_to_a_thing % {"number": number})
-    done_to_someone = DONE_TO_SOMEONE.get(line.action)
-    if done_to_someone is not None:
-        return str(done_to_someone % {"name": line.subject})
-    return f"{line.action} {line.subject}"

@@ -465,12 +465,14 @@ def print_scopes(
             OrganisationAdmin, OrganisationAdmin.organisation_id == Organisation.id
         ).where(OrganisationAdmin.membership_id == (viewer.id if viewer else None))
     scopes = [
-        PrintScope(row.id, f"Volunteers of {row.name}")
+        PrintScope(row.id, _("Volunteers of %(name)s", name=row.name))
         for row in session.execute(query.order_by(Organisation.name))
     ]
     if staff:
         bank = session.get_one(TimeBank, time_bank_id)
-        scopes.insert(0, PrintScope(None, f"Every member of {bank.name}"))
+        scopes.insert(
+            0, PrintScope(None, _("Every member of %(name)s", name=bank.name))
+        )
     if not scopes:
         raise NotPermitted(
             _(

@@ -347,6 +347,7 @@ def test_the_api_docs_explain_tokens_in_welsh_but_the_openapi_document_stays_eng
             [
                 "<h1>Yn aros am gymeradwyaeth</h1>",
                 "1 eitem yn aros",
+                "Gwirfoddoli i ",
                 "Cymeradwyo'r eitemau wedi'u ticio</button>",
             ],
         ),

@@ -80,6 +80,13 @@ def whole_number(
     )
 
 
+def minutes_of_an_hour() -> fields.Integer:
+    """Return the field for the minutes of an amount typed as hours and minutes."""
+    return whole_number(
+        lazy_gettext("Enter the minutes as a whole number from 0 to 59."), high=59
+    )
+
+
 def choice(message: LazyString) -> fields.Integer:
     """Return a field for the id of something picked from a list.
 
@@ -142,9 +149,7 @@ class DurationForm(FormSchema):
     hours = whole_number(
         lazy_gettext("Enter the hours as a whole number of 0 or more.")
     )
-    minutes = whole_number(
-        lazy_gettext("Enter the minutes as a whole number from 0 to 59."), high=59
-    )
+    minutes = minutes_of_an_hour()
 
     @post_load
     def total_minutes(self, data: dict[str, Any], **_: object) -> dict[str, Any]:

@@ -31,7 +31,14 @@ from timebank.errors import (
     UnknownOrganisation,
     WeakPassword,
 )
-from timebank.forms import Done, Form, FormSchema, text, whole_number
+from timebank.forms import (
+    Done,
+    Form,
+    FormSchema,
+    minutes_of_an_hour,
+    text,
+    whole_number,
+)
 from timebank.organisations.models import Organisation
 from timebank.organisations.services import (
     appoint_organisation_admin,
@@ -140,9 +147,7 @@ class FloorForm(FormSchema):
         ),
         high=FLOOR_HOURS,
     )
-    minutes = whole_number(
-        lazy_gettext("Enter the minutes as a whole number from 0 to 59."), high=59
-    )
+    minutes = minutes_of_an_hour()
     floor_reason = text(lazy_gettext("Enter why you are changing it."))
 
     @post_load
@@ -180,9 +185,7 @@ class SettingsForm(FormSchema):
         ),
         high=FLOOR_HOURS,
     )
-    floor_minutes = whole_number(
-        lazy_gettext("Enter the minutes as a whole number from 0 to 59."), high=59
-    )
+    floor_minutes = minutes_of_an_hour()
     exchange_approval = _choice(
         lazy_gettext("Choose when an exchange waits."),
         APPROVAL_CHOICES,
@@ -194,9 +197,7 @@ class SettingsForm(FormSchema):
         ),
         high=THRESHOLD_HOURS,
     )
-    exchange_above_minutes = whole_number(
-        lazy_gettext("Enter the minutes as a whole number from 0 to 59."), high=59
-    )
+    exchange_above_minutes = minutes_of_an_hour()
     gift_approval = _choice(
         lazy_gettext("Choose when a gift waits."),
         APPROVAL_CHOICES,
@@ -208,9 +209,7 @@ class SettingsForm(FormSchema):
         ),
         high=THRESHOLD_HOURS,
     )
-    gift_above_minutes = whole_number(
-        lazy_gettext("Enter the minutes as a whole number from 0 to 59."), high=59
-    )
+    gift_above_minutes = minutes_of_an_hour()
     backdating_days = whole_number(
         lazy_gettext(
             "Enter the number of days as a whole number from 0 to %(most)s.",

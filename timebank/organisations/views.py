@@ -21,7 +21,14 @@ from timebank.banks.rules import DAY_MINUTES
 from timebank.banks.services import enter_time_bank
 from timebank.durations import format_minutes
 from timebank.errors import AlreadyTaken, InvalidMinutes, InvalidText
-from timebank.forms import Done, Form, FormSchema, text, whole_number
+from timebank.forms import (
+    Done,
+    Form,
+    FormSchema,
+    minutes_of_an_hour,
+    text,
+    whole_number,
+)
 from timebank.people.models import Membership
 from timebank.unit_of_work import run_use_case
 
@@ -47,9 +54,7 @@ class ActivityForm(FormSchema):
         ),
         high=DAY_MINUTES // 60,
     )
-    minutes = whole_number(
-        lazy_gettext("Enter the minutes as a whole number from 0 to 59."), high=59
-    )
+    minutes = minutes_of_an_hour()
 
     @post_load
     def price(self, data: dict[str, object], **_: object) -> dict[str, object]:

@@ -20,7 +20,7 @@ from timebank.statements.models import IssuedStatement
 
 from ..api.conftest import ApiClient
 from ..factories import Riverside, days_ago, earn, log_for, run, snapshot
-from ..test_statements import account_of
+from ..test_statements import WELSH_MONTHS, account_of
 from .conftest import PASSWORD, Browser, choose, error_beside, refusal_beside
 from .test_statements import print_whole_bank
 from .test_tokens import make_token
@@ -186,22 +186,6 @@ def test_the_choices_of_a_welsh_form_are_in_welsh(
     assert '<option value="all">Popeth</option>' in browser.get(history).text
     gift = browser.get(f"/banks/{riverside.slug}/gift").text
     assert '<option value="pool">Y gronfa gymunedol</option>' in gift
-
-
-WELSH_MONTHS = (
-    "Ionawr",
-    "Chwefror",
-    "Mawrth",
-    "Ebrill",
-    "Mai",
-    "Mehefin",
-    "Gorffennaf",
-    "Awst",
-    "Medi",
-    "Hydref",
-    "Tachwedd",
-    "Rhagfyr",
-)
 
 
 def welsh_month(day: date) -> str:

@@ -1,5 +1,7 @@
 """Time banks: their book, pool and settings."""
 
+import re
+
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -130,20 +132,19 @@ def test_the_audit_trail_names_who_did_what_to_whom_newest_first(
         lambda s: audit_trail(s, actor=riverside.admin, time_bank_id=riverside.bank_id),
     )
     approved = lines[0]
-    assert (approved.actor, approved.action, approved.subject) == (
-        "Bea Broker",
-        "Approved",
-        f"hour log {approved.subject.split()[-1]}",
-    )
+    assert approved.actor == "Bea Broker"
+    assert re.fullmatch(r"Approved hour log [0-9]+", approved.what)
     assert approved.details["minutes"] == 60
     granted = next(line for line in lines if line.reason == "Coordinates exchanges")
-    assert (granted.actor, granted.action, granted.subject) == (
+    assert (granted.actor, granted.what) == (
         "Ada Admin",
-        "Granted a role to",
-        "Bea Broker",
+        "Granted a role to Bea Broker",
     )
     founded = lines[-1]
-    assert (founded.subject, founded.reason) == ("Ada Admin", "Founded the time bank")
+    assert (founded.what, founded.reason) == (
+        "Granted a role to Ada Admin",
+        "Founded the time bank",
+    )
 
 
 def test_a_broker_reads_a_members_page_but_may_not_manage_them(
